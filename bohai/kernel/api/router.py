@@ -1,0 +1,34 @@
+"""The platform's API under /api/v1: each system adds its router here."""
+from ninja import NinjaAPI
+
+from .auth import api_auth
+from .errors import install_handlers
+
+api = NinjaAPI(
+    title="渤海 API",
+    version="1",
+    description="沧州市统一政务平台接口。错误统一为 {code, message, fields}。",
+    auth=api_auth,
+    urls_namespace="api",
+    docs_url="/docs",
+)
+install_handlers(api)
+
+
+def _mount_routers() -> None:
+    from bohai.kernel.accounts.api import router as accounts_router
+    from bohai.kernel.identities.api import router as identities_router
+    from bohai.kernel.jobs.api import router as jobs_router
+    from bohai.kernel.organisations.api import router as organisations_router
+    from bohai.kernel.regions.api import router as regions_router
+    from bohai.kernel.transfer.api import router as transfer_router
+
+    api.add_router("/regions", regions_router, tags=["区划与网格"])
+    api.add_router("/organisations", organisations_router, tags=["机构"])
+    api.add_router("/identities", identities_router, tags=["人口与法人"])
+    api.add_router("/accounts", accounts_router, tags=["账户"])
+    api.add_router("/jobs", jobs_router, tags=["后台任务"])
+    api.add_router("/transfer", transfer_router, tags=["导入导出"])
+
+
+_mount_routers()

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditRecord(models.Model):
+    """One append-only entry of the audit trail, chained to the previous one by SM3."""
+
+    seq = models.BigIntegerField(_("序号"), unique=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_constraint=False, verbose_name=_("操作人"),
+    )
+    actor_label = models.CharField(_("操作人标识"), max_length=150)
+    channel = models.CharField(_("渠道"), max_length=10)
+    address = models.CharField(_("来源地址"), max_length=64, blank=True)
+    user_agent = models.CharField(_("客户端"), max_length=200, blank=True)
+    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    target_type = models.CharField(_("对象类型"), max_length=80, blank=True)
+    target_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    target_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    before = models.JSONField(_("变更前"), null=True, blank=True)
+    after = models.JSONField(_("变更后"), null=True, blank=True)
+    prev_hash = models.CharField(_("前一记录摘要"), max_length=64)
+    hash = models.CharField(_("摘要"), max_length=64)
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"#{self.seq} {self.actor_label} {self.action} {self.target_repr}"

@@ -1,0 +1,53 @@
+"""SM4 encryption of personal data at rest, with a keyed SM3 blind index for exact lookup."""
+import base64
+import hashlib
+import hmac
+
+import gmssl_pyx
+from django.conf import settings
+
+_IV_BYTES = 16
+
+
+def _key(setting_value: str) -> bytes:
+    # The configured secret can be any length; SM4 needs exactly 16 bytes.
+    return hashlib.new("sm3", setting_value.encode()).digest()[:16]
+
+
+def data_key() -> bytes:
+    return _key(settings.BOHAI_DATA_KEY)
+
+
+def index_key() -> bytes:
+    return hashlib.new("sm3", settings.BOHAI_INDEX_KEY.encode()).digest()
+
+
+def encrypt(plaintext: str) -> str:
+    """SM4-CBC with a fresh random IV; returns base64 text (IV + ciphertext)."""
+    if plaintext is None or plaintext == "":
+        return ""
+    iv = gmssl_pyx.rand_bytes(_IV_BYTES)
+    cipher = gmssl_pyx.sm4_cbc_padding_encrypt(data_key(), iv, plaintext.encode("utf-8"))
+    return base64.b64encode(iv + cipher).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    if not token:
+        return ""
+    raw = base64.b64decode(token)
+    return gmssl_pyx.sm4_cbc_padding_decrypt(data_key(), raw[:_IV_BYTES], raw[_IV_BYTES:]).decode("utf-8")
+
+
+def blind_index(value: str) -> str:
+    """Keyed SM3 (HMAC-SM3) of a normalised value: equal values match, the value stays hidden."""
+    if not value:
+        return ""
+    return gmssl_pyx.sm3_hmac(index_key(), value.encode("utf-8")).hex()
+
+
+def sm3_hex(data: bytes) -> str:
+    return hashlib.new("sm3", data).hexdigest()
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

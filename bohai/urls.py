@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from bohai.kernel.api.router import api
+
+admin.site.site_header = "渤海 · 平台管理"
+admin.site.site_title = "渤海"
+admin.site.index_title = "平台配置"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("bohai.kernel.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("bohai.kernel.regions.urls")),
+    path("", include("bohai.kernel.identities.urls")),
+    path("", include("bohai.kernel.transfer.urls")),
+    path("", include("bohai.kernel.pages.urls")),
+]
