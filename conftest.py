@@ -10,6 +10,8 @@ import socket
 
 import pytest
 
+pytest_plugins = ["bohai.testing.fixtures"]
+
 UNDER_CI = os.environ.get("CI", "").lower() == "true"
 _skipped_suites: dict[str, str] = {}
 
