@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "bohai.kernel.transfer",
     "bohai.kernel.backup",
     "bohai.kernel.demo",
+    "bohai.kernel.bootstrap",
 ]
 
 MIDDLEWARE = [
@@ -135,7 +136,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("BOHAI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 BOHAI_LOGIN_MAX_FAILURES = int(os.environ.get("BOHAI_LOGIN_MAX_FAILURES", 5))
+BOHAI_API_ANON_RATE = os.environ.get("BOHAI_API_ANON_RATE", "60/min")
+BOHAI_API_AUTH_RATE = os.environ.get("BOHAI_API_AUTH_RATE", "3000/min")
 BOHAI_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("BOHAI_LOGIN_LOCKOUT_SECONDS", 15 * 60))
+# Failed sign-ins (passwords and codes) from one client address within the window, then HTTP 429.
+BOHAI_LOGIN_IP_MAX_FAILURES = int(os.environ.get("BOHAI_LOGIN_IP_MAX_FAILURES", 20))
+BOHAI_LOGIN_IP_WINDOW_SECONDS = int(os.environ.get("BOHAI_LOGIN_IP_WINDOW_SECONDS", 5 * 60))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

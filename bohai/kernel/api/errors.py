@@ -2,7 +2,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 
@@ -53,6 +53,10 @@ def install_handlers(api) -> None:
     @api.exception_handler(AuthenticationError)
     def on_unauthenticated(request, exc):
         return api.create_response(request, error_body("unauthenticated", _("请先登录或提供有效的接口密钥")), status=401)
+
+    @api.exception_handler(Throttled)
+    def on_throttled(request, exc):
+        return api.create_response(request, error_body("rate_limited", _("请求过于频繁，请稍后再试")), status=429)
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc):

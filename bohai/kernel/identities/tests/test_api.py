@@ -7,7 +7,7 @@ from bohai.kernel.audit.models import AuditRecord
 from bohai.kernel.identities import actions
 from bohai.kernel.identities.models import Person
 from bohai.kernel.identities.validators import make_credit_code, make_resident_id
-from bohai.testing.api_contract import ScopedApiContract
+from bohai.testing.api_contract import UpdatableApiContract, WritableApiContract
 from bohai.testing.fixtures import signed_in_client
 
 _sequence = iter(range(1, 999, 2))
@@ -17,7 +17,7 @@ def new_resident_id(region) -> str:
     return make_resident_id(region.code, date(1985, 6, 1), next(_sequence))
 
 
-class TestPersonApi(ScopedApiContract):
+class TestPersonApi(UpdatableApiContract):
     list_url = "/api/v1/identities/persons"
     detail_url = "/api/v1/identities/persons/{pk}"
     create_url = "/api/v1/identities/persons"
@@ -42,7 +42,7 @@ class TestPersonApi(ScopedApiContract):
 _org_body = iter(f"{n:08d}" for n in range(10000000, 10099999, 7))
 
 
-class TestLegalEntityApi(ScopedApiContract):
+class TestLegalEntityApi(WritableApiContract):
     list_url = "/api/v1/identities/legal-entities"
     detail_url = "/api/v1/identities/legal-entities/{pk}"
     create_url = "/api/v1/identities/legal-entities"
