@@ -107,7 +107,11 @@ def _database_config() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
-        config["TEST"] = {"NAME": str(VAR_DIR / "test_bohai.sqlite3")}
+        # A file (not :memory:) so backup tests and the live server see one database;
+        # one per process so parallel test runs never share it.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test_bohai_{os.getpid()}.sqlite3")}
+    else:
+        config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
     return config
 
 
