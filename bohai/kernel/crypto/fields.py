@@ -1,7 +1,9 @@
 """SM4 encryption of personal data at rest, with a keyed SM3 blind index for exact lookup."""
 import base64
+import functools
 import hashlib
 import hmac
+import os
 
 import gmssl_pyx
 from django.conf import settings
@@ -9,24 +11,28 @@ from django.conf import settings
 _IV_BYTES = 16
 
 
-def _key(setting_value: str) -> bytes:
-    # The configured secret can be any length; SM4 needs exactly 16 bytes.
-    return hashlib.new("sm3", setting_value.encode()).digest()[:16]
+@functools.lru_cache(maxsize=8)
+def _derived_key(setting_value: str) -> bytes:
+    # Cached by the setting's value (bulk imports derive it millions of times); an overridden setting
+    # simply derives anew.
+    return hashlib.new("sm3", setting_value.encode()).digest()
 
 
 def data_key() -> bytes:
-    return _key(settings.BOHAI_DATA_KEY)
+    # The configured secret can be any length; SM4 needs exactly 16 bytes.
+    return _derived_key(settings.BOHAI_DATA_KEY)[:16]
 
 
 def index_key() -> bytes:
-    return hashlib.new("sm3", settings.BOHAI_INDEX_KEY.encode()).digest()
+    return _derived_key(settings.BOHAI_INDEX_KEY)
 
 
 def encrypt(plaintext: str) -> str:
     """SM4-CBC with a fresh random IV; returns base64 text (IV + ciphertext)."""
     if plaintext is None or plaintext == "":
         return ""
-    iv = gmssl_pyx.rand_bytes(_IV_BYTES)
+    # The kernel's CSPRNG; gmssl_pyx.rand_bytes costs about 30 µs a call, four times the encryption itself.
+    iv = os.urandom(_IV_BYTES)
     cipher = gmssl_pyx.sm4_cbc_padding_encrypt(data_key(), iv, plaintext.encode("utf-8"))
     return base64.b64encode(iv + cipher).decode("ascii")
 
