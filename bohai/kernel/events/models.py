@@ -30,3 +30,24 @@ class OutboxEvent(models.Model):
 
     def __str__(self):
         return f"{self.name} #{self.pk}"
+
+
+class HandlerReceipt(models.Model):
+    """That one handler has handled one event, written in the same transaction as the handler's work.
+
+    When one of an event's handlers fails, the event is delivered again; the receipts keep the
+    handlers that already succeeded from running twice.
+    """
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("事件"))
+    handler = models.CharField(_("处理程序"), max_length=200)
+    created_at = models.DateTimeField(_("处理时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("处理回执")
+        verbose_name_plural = _("处理回执")
+        constraints = [models.UniqueConstraint(fields=["event", "handler"], name="events_receipt_once_per_handler")]
+
+    def __str__(self):
+        return f"{self.handler} ← #{self.event_id}"
