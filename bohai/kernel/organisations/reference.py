@@ -53,4 +53,4 @@ def government_name(region) -> str:
 
 
 def township_office_name(region) -> str:
-    return f"{region.name}办事处" if region.name.endswith("街道") else f"{region.name}人民政府"
+    return f"{region.name}办事处" if "街道" in region.name else f"{region.name}人民政府"
