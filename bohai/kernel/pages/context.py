@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from .access import is_staff_member
 from .navigation import menu
 
 
@@ -12,5 +13,6 @@ def navigation(request):
         "face": face,
         "nav_items": menu.for_user(face, user),
         "workbench_items": menu.for_user("workbench", user) if user.is_authenticated else [],
+        "can_use_workbench": is_staff_member(user),
         "city_code": settings.BOHAI_CITY_CODE,
     }
