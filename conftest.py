@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-pytest_plugins = ["bohai.testing.fixtures"]
+pytest_plugins = ["bohai.testing.fixtures", "bohai.testing.browser"]
 
 UNDER_CI = os.environ.get("CI", "").lower() == "true"
 _skipped_suites: dict[str, str] = {}

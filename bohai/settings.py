@@ -26,6 +26,8 @@ def _secret_from_var(name: str, nbytes: int = 50) -> str:
 SECRET_KEY = os.environ.get("BOHAI_SECRET_KEY") or _secret_from_var("secret_key")
 DEBUG = _env_bool("BOHAI_DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("BOHAI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+# Reverse proxies whose X-Forwarded-For header is believed (addresses, comma-separated).
+BOHAI_TRUSTED_PROXIES = frozenset(p.strip() for p in os.environ.get("BOHAI_TRUSTED_PROXIES", "").split(",") if p.strip())
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("BOHAI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 # The city this deployment serves (GB/T 2260 code of a prefecture-level city).

@@ -1,66 +1,19 @@
 """Signing in through a real browser (Debian's chromium, headless), with screenshots in var/screenshots/."""
-import os
-import shutil
-from pathlib import Path
-
 import pyotp
 import pytest
-from django.conf import settings
-from django.core.cache import cache
 
 from bohai.kernel.accounts.models import AccountKind, User
 from bohai.kernel.organisations.models import Organisation
 from bohai.kernel.regions.actions import load_reference_divisions
 from bohai.kernel.regions.models import Region
+from bohai.testing.browser import shoot, sign_in
 
 pytestmark = [pytest.mark.browser]
 
 PASSWORD = "Bohai-2024-secure"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-
-
-def chromium_executable() -> str:
-    return os.environ.get("BOHAI_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are still synchronous.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS, headless=True)
-            yield chromium
-            chromium.close()
-
-
 @pytest.fixture
-def page(browser, live_server, transactional_db):
-    cache.clear()  # the cache is a database table that flushing between tests leaves alone
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.base_url = live_server.url
-    yield page
-    context.close()
-
-
-def shoot(page, name: str) -> None:
-    folder = Path(settings.BASE_DIR) / "var" / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, username: str, password: str) -> None:
-    page.goto(f"{page.base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_load_state()
+def page(browser_page):
+    return browser_page
 
 
 def test_portal_home(page):

@@ -1,21 +1,13 @@
 """The county map in a real browser (Debian's chromium, headless); screenshots in var/screenshots/."""
-import os
-import shutil
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 
 from bohai.kernel.regions import actions
+from bohai.testing.browser import shoot
 
 from .conftest import SYSTEM
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 CHART_OPTION = "echarts.getInstanceByDom(document.getElementById('{id}')).getOption()"
 CHART_HAS_DATA = (
     "(() => {{ const chart = window.echarts && echarts.getInstanceByDom(document.getElementById('{id}'));"
@@ -23,36 +15,10 @@ CHART_HAS_DATA = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls stay synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    executable = os.environ.get("BOHAI_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def page(browser, live_server, transactional_db):
+def page(browser_page):
     actions.load_reference_divisions("130900", actor=SYSTEM)
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.base_url = live_server.url
-    outside_requests = []
-    page.on("request", lambda request: None if request.url.startswith(live_server.url) else outside_requests.append(request.url))
-    yield page
-    context.close()
-    assert outside_requests == []  # nothing loaded from the internet
-
-
-def shoot(page, name: str) -> None:
-    folder = Path(settings.BASE_DIR) / "var" / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    return browser_page
 
 
 def test_county_map_draws_the_16_counties(page):
