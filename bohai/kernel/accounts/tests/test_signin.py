@@ -171,12 +171,20 @@ def test_an_address_that_fails_too_often_gets_429(client, settings):
 
 
 @pytest.mark.django_db
-def test_the_address_limit_reads_the_forwarded_client(client, settings):
+def test_the_address_limit_reads_the_client_behind_a_trusted_proxy(client, settings):
     settings.BOHAI_LOGIN_IP_MAX_FAILURES = 1
+    settings.BOHAI_TRUSTED_PROXIES = frozenset({"10.1.1.1"})
     sign_in(client, "someone", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.7")
 
     assert sign_in(client, "someone", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 429
     assert sign_in(client, "someone", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_forged_forwarded_header_does_not_escape_the_address_limit(client, settings):
+    settings.BOHAI_LOGIN_IP_MAX_FAILURES = 1
+    sign_in(client, "someone", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert sign_in(client, "someone", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 429
 
 
 @pytest.mark.django_db
