@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from bohai.kernel.api.router import api
 
@@ -10,6 +11,7 @@ admin.site.index_title = "平台配置"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api_docs"),
     path("accounts/", include("bohai.kernel.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("bohai.kernel.regions.urls")),

@@ -83,3 +83,9 @@ class TestUserApi(ScopedApiContract):
     def make_record(self, region):
         return create_staff_account(actor="t", username=f"u-{region.key}", password="Long-enough-2026",
                                     organisation=organisation_in(region, function="health"))
+
+
+def test_api_docs_live_at_the_documented_address(client):
+    response = client.get("/api/docs", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/api/v1/docs"

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         worker = None if no_worker or is_reloader_child else self._start_worker()
         if not is_reloader_child:
             self.stdout.write(self.style.SUCCESS(_("渤海平台已启动：http://%(addr)s/") % {"addr": addr}))
-            self.stdout.write(_("  管理后台 http://%(addr)s/admin/ · 接口文档 http://%(addr)s/api/v1/docs")
+            self.stdout.write(_("  管理后台 http://%(addr)s/admin/ · 接口文档 http://%(addr)s/api/docs")
                               % {"addr": addr})
         # A service manager stops the platform with SIGTERM: treat it as Ctrl-C so the worker stops too.
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
