@@ -22,10 +22,13 @@ from datetime import date, datetime, timedelta
 
 logger = logging.getLogger(__name__)
 
+# 83 is the prefix of residence permits for Taiwan residents (830000), which carry the same layout.
 PROVINCE_PREFIXES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
 )
+# Organisations registered by national authorities carry the national code 100000.
+CREDIT_DIVISION_PREFIXES = PROVINCE_PREFIXES | {"10"}
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK_CHARS = "10X98765432"
@@ -36,9 +39,6 @@ CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 3
 
 ORGANISATION_CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ORGANISATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-# Characters allowed in the 8-character body given to make_credit_code: the
-# GB 11714 alphabet restricted to what GB 32100 can carry.
-ORGANISATION_BODY_ALPHABET = CREDIT_CODE_ALPHABET
 
 # GB 32100-2015 appendix A: registering authority -> {category: name}.
 ENTITY_TYPES: dict[str, dict[str, str]] = {
@@ -67,10 +67,15 @@ AUTHORITY_NAMES = {
 _DIGITS = frozenset("0123456789")
 _RESIDENT_LAST_CHARS = frozenset("0123456789X")
 _CREDIT_CHARSET = frozenset(CREDIT_CODE_ALPHABET)
+_CREDIT_ALPHABET_BYTES = CREDIT_CODE_ALPHABET.encode()
 _ENTITY_TYPE_PAIRS = frozenset(a + t for a, types in ENTITY_TYPES.items() for t in types)
 _ORG_VALUES = {c: v for v, c in enumerate(ORGANISATION_CODE_ALPHABET)}
-# Rewrites GB 32100 characters as standard base-34 digits of the same value.
-_CREDIT_TO_BASE34 = str.maketrans(CREDIT_CODE_ALPHABET, ORGANISATION_CODE_ALPHABET[:31])
+# Check characters indexed by (weighted sum mod 11) and (weighted sum mod 31).
+_ORG_CHECK_BY_REMAINDER = "0X987654321"
+_CREDIT_CHECK_BY_REMAINDER = "".join(CREDIT_CODE_ALPHABET[-r % 31] for r in range(31))
+# Rewrites GB 32100 characters (as bytes) as base-34 digits of the same value.
+_CREDIT_TO_BASE34 = bytes.maketrans(CREDIT_CODE_ALPHABET.encode(),
+                                    ORGANISATION_CODE_ALPHABET[:31].encode())
 
 
 class IdentityValidationError(ValueError):
@@ -137,27 +142,48 @@ class CreditCode:
 # --- check characters -------------------------------------------------------
 
 def resident_id_check_char(first17: str) -> str:
-    # The MOD 11-2 weights are 2**(18-i) mod 11 and 13 = 2 (mod 11), so twice
-    # the digits read in base 13 is the weighted sum mod 11, in one C call.
     _require(len(first17) == 17 and first17.isascii() and first17.isdigit(),
              "first17 must be 17 ASCII digits")
-    return RESIDENT_ID_CHECK_CHARS[2 * int(first17, 13) % 11]
+    return _resident_check_char(first17)
 
 
 def credit_code_check_char(first17: str) -> str:
-    # Weights are 3**(i-1) mod 31 and 34 = 3 (mod 31): reversed and rewritten
-    # as base-34 digits, the string's integer value is the weighted sum mod 31.
     _require(len(first17) == 17 and _CREDIT_CHARSET.issuperset(first17),
              "first17 must be 17 characters of the GB 32100 alphabet")
-    weighted = int(first17.translate(_CREDIT_TO_BASE34)[::-1], 34)
-    return CREDIT_CODE_ALPHABET[-weighted % 31]
+    return _credit_check_char(first17.encode())
 
 
 def organisation_code_check_char(first8: str) -> str:
     _require(len(first8) == 8 and all(c in _ORG_VALUES for c in first8),
              "first8 must be 8 characters of 0-9 and A-Z")
     weighted = sum(_ORG_VALUES[c] * w for c, w in zip(first8, ORGANISATION_CODE_WEIGHTS))
-    return "0123456789X0"[11 - weighted % 11]
+    return _ORG_CHECK_BY_REMAINDER[weighted % 11]
+
+
+# The hot paths below replace the per-character weighted sums with one int()
+# call in C. Each weight table is a power series modulo the check modulus, and
+# int(text, base) sums digit * base**k, so a base congruent to the series ratio
+# gives the same remainder.
+assert RESIDENT_ID_WEIGHTS == tuple(2 ** (18 - i) % 11 for i in range(1, 18))
+assert CREDIT_CODE_WEIGHTS == tuple(3 ** (i - 1) % 31 for i in range(1, 18))
+assert ORGANISATION_CODE_WEIGHTS == tuple(2 ** (9 - i) % 11 for i in range(1, 9))
+
+def _resident_check_char(first17: str) -> str:
+    # Weights are 2**(18-i) mod 11; 13 = 2 (mod 11).
+    return RESIDENT_ID_CHECK_CHARS[2 * int(first17, 13) % 11]
+
+
+def _credit_check_char(code: bytes) -> str:
+    """Check character for the first 17 characters of ``code``."""
+    # Weights are 3**(i-1) mod 31; 34 = 3 (mod 31). Reversed so that the
+    # first character gets the power 0.
+    return _CREDIT_CHECK_BY_REMAINDER[int(code[16::-1].translate(_CREDIT_TO_BASE34), 34) % 31]
+
+
+def _embedded_org_check_char(body8: bytes) -> str:
+    # Weights are 2**(9-i) mod 11; 35 = 2 (mod 11). Inside a credit code the
+    # body is 0-9A-Y, whose GB 11714 values equal their base-35 digit values.
+    return _ORG_CHECK_BY_REMAINDER[2 * int(body8, 35) % 11]
 
 
 def _require(condition: bool, message: str) -> None:
@@ -172,33 +198,39 @@ def validate_resident_id(value: str, *, today: date | None = None) -> ResidentId
     number = _normalise(value)
     if len(number) != 18:
         raise _length_error(len(number))
-    if number[17] == "x":
-        number = number[:17] + "X"
-    if not (number.isascii() and number[:17].isdigit() and number[17] in _RESIDENT_LAST_CHARS):
+    first17, last = number[:17], number[17]
+    if last == "x":
+        last = "X"
+        number = first17 + last
+    if not (first17.isascii() and first17.isdigit() and last in _RESIDENT_LAST_CHARS):
         raise _resident_charset_error(number)
     if number[:2] not in PROVINCE_PREFIXES:
         raise _province_error(number[:6])
-    birth_date = _birth_date(number[6:14], today)
-    expected = RESIDENT_ID_CHECK_CHARS[2 * int(number[:17], 13) % 11]
-    if number[17] != expected:
+    digits = number[6:14]
+    birth_date = _known_birth_dates.get(digits) or _parse_birth_date(digits)
+    today_digits = _today_digits() if today is None else f"{today:%Y%m%d}"
+    if digits > today_digits:
+        raise _future_birth_date_error(birth_date, today_digits)
+    expected = _resident_check_char(first17)
+    if last != expected:
         raise IdentityValidationError(
             "check_digit",
-            f"校验码应为 {expected}，实际为 {number[17]}",
-            f"check character should be {expected}, got {number[17]}",
+            f"校验码应为 {expected}，实际为 {last}",
+            f"check character should be {expected}, got {last}",
         )
     sequence = int(number[14:17])
     return ResidentId(number, number[:6], birth_date, sequence,
-                      "female" if sequence % 2 == 0 else "male")
+                      "male" if sequence & 1 else "female")
 
 
 def _normalise(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected str, got {type(value).__name__}")
     text = value.strip()
-    if not text.isascii():
-        # Full-width digits and letters typed with Chinese input methods.
-        text = unicodedata.normalize("NFKC", text).strip()
-    return text
+    if text.isascii():
+        return text
+    # Full-width digits and letters typed with Chinese input methods.
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def _length_error(length: int) -> IdentityValidationError:
@@ -235,16 +267,12 @@ def _province_error(division_code: str) -> IdentityValidationError:
 _known_birth_dates: dict[str, date] = {}
 
 
-def _birth_date(digits: str, today: date | None) -> date:
-    birth_date = _known_birth_dates.get(digits) or _parse_birth_date(digits)
-    today_digits = _today_digits() if today is None else today.strftime("%Y%m%d")
-    if digits > today_digits:
-        raise IdentityValidationError(
-            "future_birth_date",
-            f"出生日期 {birth_date.isoformat()} 晚于今天（{_iso(today_digits)}）",
-            f"birth date {birth_date.isoformat()} is in the future (today is {_iso(today_digits)})",
-        )
-    return birth_date
+def _future_birth_date_error(birth_date: date, today_digits: str) -> IdentityValidationError:
+    return IdentityValidationError(
+        "future_birth_date",
+        f"出生日期 {birth_date.isoformat()} 晚于今天（{_iso(today_digits)}）",
+        f"birth date {birth_date.isoformat()} is in the future (today is {_iso(today_digits)})",
+    )
 
 
 def _parse_birth_date(digits: str) -> date:
@@ -277,15 +305,15 @@ def _impossible_date_error(digits: str, year: int, month: int, day: int) -> Iden
 
 # date.today() costs about as much as the rest of a validation, so the local
 # date is cached until the next local midnight.
-_today_cache = {"until": 0.0, "digits": ""}
+_today_cache = [0.0, ""]  # [valid until (timestamp), today as "YYYYMMDD"]
 
 
 def _today_digits() -> str:
-    if time.time() >= _today_cache["until"]:
+    if time.time() >= _today_cache[0]:
         today = date.today()
         midnight = datetime.combine(today + timedelta(days=1), datetime.min.time())
-        _today_cache.update(until=midnight.timestamp(), digits=today.strftime("%Y%m%d"))
-    return _today_cache["digits"]
+        _today_cache[:] = [midnight.timestamp(), f"{today:%Y%m%d}"]
+    return _today_cache[1]
 
 
 def _iso(digits: str) -> str:
@@ -305,7 +333,8 @@ def validate_credit_code(value: str, *, allow_pilot_override: bool = False) -> C
     code = _normalise(value).upper()
     if len(code) != 18:
         raise _length_error(len(code))
-    if not _CREDIT_CHARSET.issuperset(code):
+    raw = code.encode()
+    if raw.translate(None, _CREDIT_ALPHABET_BYTES):  # anything left is outside the alphabet
         raise _credit_charset_error(code)
     if code[:2] not in _ENTITY_TYPE_PAIRS:
         raise _entity_type_error(code)
@@ -316,12 +345,13 @@ def validate_credit_code(value: str, *, allow_pilot_override: bool = False) -> C
             f"第 3–8 位行政区划代码“{division_code}”必须是 6 位数字",
             f"characters 3-8 (division code {division_code!r}) must be 6 digits",
         )
-    if division_code[:2] not in PROVINCE_PREFIXES:
+    if division_code[:2] not in CREDIT_DIVISION_PREFIXES:
         raise _province_error(division_code)
-    failures = _credit_check_failures(code)
-    if failures:
-        _handle_pilot_code(code, failures, allow_pilot_override)
-    return CreditCode(code, code[0], code[:2], division_code, code[8:17], bool(failures))
+    expected = _embedded_org_check_char(raw[8:16]) + _credit_check_char(raw)
+    checks_pass = code[16:] == expected
+    if not checks_pass:
+        _handle_pilot_code(code, expected, allow_pilot_override)
+    return CreditCode(code, code[0], code[:2], division_code, code[8:17], not checks_pass)
 
 
 def _credit_charset_error(code: str) -> IdentityValidationError:
@@ -341,38 +371,30 @@ def _entity_type_error(code: str) -> IdentityValidationError:
             f"第 1 位登记管理部门代码“{authority}”无效（应为 1–9、A、N 或 Y）",
             f"character 1 (registering authority {authority!r}) is invalid (expected 1-9, A, N or Y)",
         )
-    allowed = "、".join(ENTITY_TYPES[authority])
+    allowed = list(ENTITY_TYPES[authority])
     return IdentityValidationError(
         "entity_type",
-        f"第 2 位机构类别代码“{category}”对登记管理部门“{authority}”无效（应为 {allowed}）",
+        f"第 2 位机构类别代码“{category}”对登记管理部门“{authority}”无效（应为 {'、'.join(allowed)}）",
         f"character 2 (entity type {category!r}) is invalid for registering authority "
-        f"{authority!r} (expected one of {', '.join(ENTITY_TYPES[authority])})",
+        f"{authority!r} (expected one of {', '.join(allowed)})",
     )
 
 
-def _credit_check_failures(code: str) -> list[tuple[str, int, str, str]]:
-    """(check name, position, expected, actual) for each failing check character."""
-    failures = []
-    # Characters 9-16 are within 0-9A-Y here, whose GB 11714 values equal their
-    # base-35 digit values; the GB 11714 weights are 2**(9-i) mod 11 and
-    # 35 = 2 (mod 11), so 2 * int(body, 35) is the weighted sum mod 11.
-    org_expected = "0123456789X0"[11 - 2 * int(code[8:16], 35) % 11]
-    if code[16] != org_expected:
-        failures.append(("org_code_check", 17, org_expected, code[16]))
-    weighted = int(code[:17].translate(_CREDIT_TO_BASE34)[::-1], 34)
-    expected = CREDIT_CODE_ALPHABET[-weighted % 31]
-    if code[17] != expected:
-        failures.append(("check_digit", 18, expected, code[17]))
-    return failures
+_CHECK_CHARACTERS = (  # (check name, position, Chinese name, English name)
+    ("org_code_check", 17, "组织机构代码校验码", "organisation code check character"),
+    ("check_digit", 18, "校验码", "check character"),
+)
 
 
-def _handle_pilot_code(code: str, failures: list, allow_override: bool) -> None:
-    names = {"org_code_check": ("组织机构代码校验码", "organisation code check character"),
-             "check_digit": ("校验码", "check character")}
-    details = "；".join(f"第 {pos} 位{names[name][0]}应为 {exp}，实际为 {act}"
-                       for name, pos, exp, act in failures)
-    details_en = "; ".join(f"character {pos} ({names[name][1]}) should be {exp}, got {act}"
-                           for name, pos, exp, act in failures)
+def _handle_pilot_code(code: str, expected: str, allow_override: bool) -> None:
+    """``expected`` holds the correct characters 17 and 18."""
+    failures = [(name, pos, zh, en, exp, act)
+                for (name, pos, zh, en), exp, act in zip(_CHECK_CHARACTERS, expected, code[16:])
+                if exp != act]
+    details = "；".join(f"第 {pos} 位{zh}应为 {exp}，实际为 {act}"
+                       for _, pos, zh, _, exp, act in failures)
+    details_en = "; ".join(f"character {pos} ({en}) should be {exp}, got {act}"
+                           for _, pos, _, en, exp, act in failures)
     if allow_override:
         logger.warning("Credit code %s accepted by pilot-code override: %s", code, details_en)
         return
@@ -432,7 +454,7 @@ def validate_mobile_phone(value: str) -> str:
 def _compact_phone(text: str) -> str:
     number = "".join(text.split()).replace("-", "")
     for prefix in ("+86", "0086"):
-        if number.startswith(prefix):
+        if number.startswith(prefix) and len(number) == len(prefix) + 11:
             return number[len(prefix):]
     return number
 
