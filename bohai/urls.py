@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from bohai.kernel.api.router import api
 
-admin.site.site_header = "渤海 · 平台管理"
-admin.site.site_title = "渤海"
-admin.site.index_title = "平台配置"
+admin.site.site_header = _("渤海 · 平台管理")
+admin.site.site_title = _("渤海")
+admin.site.index_title = _("平台配置")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
