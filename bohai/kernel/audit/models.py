@@ -2,12 +2,18 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .fields import CanonicalJSONField
+
 
 class AuditRecord(models.Model):
-    """One append-only entry of the audit trail, chained to the previous one by SM3."""
+    """One append-only entry of the audit trail.
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
-    created_at = models.DateTimeField(_("时间"), db_index=True)
+    Written by the action in its own transaction (seq empty); sealed shortly after by the
+    sealer, which gives it the next seq and chains it to the previous record with SM3.
+    """
+
+    seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", db_constraint=False, verbose_name=_("操作人"),
@@ -16,21 +22,23 @@ class AuditRecord(models.Model):
     channel = models.CharField(_("渠道"), max_length=10)
     address = models.CharField(_("来源地址"), max_length=64, blank=True)
     user_agent = models.CharField(_("客户端"), max_length=200, blank=True)
-    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    action = models.CharField(_("操作"), max_length=80)
     target_type = models.CharField(_("对象类型"), max_length=80, blank=True)
     target_id = models.CharField(_("对象编号"), max_length=64, blank=True)
     target_repr = models.CharField(_("对象"), max_length=200, blank=True)
-    before = models.JSONField(_("变更前"), null=True, blank=True)
-    after = models.JSONField(_("变更后"), null=True, blank=True)
-    prev_hash = models.CharField(_("前一记录摘要"), max_length=64)
-    hash = models.CharField(_("摘要"), max_length=64)
+    before = CanonicalJSONField(_("变更前"), null=True, blank=True)
+    after = CanonicalJSONField(_("变更后"), null=True, blank=True)
+    prev_hash = models.CharField(_("前一记录摘要"), max_length=64, blank=True)
+    hash = models.CharField(_("摘要"), max_length=64, blank=True)
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = ["-id"]
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
+        # Few indexes on purpose: every audited write pays for each one.
         indexes = [models.Index(fields=["target_type", "target_id"])]
         default_permissions = ("view",)
 
     def __str__(self):
-        return f"#{self.seq} {self.actor_label} {self.action} {self.target_repr}"
+        number = f"#{self.seq}" if self.seq else _("待封存")
+        return f"{number} {self.actor_label} {self.action} {self.target_repr}"

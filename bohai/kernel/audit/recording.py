@@ -1,10 +1,15 @@
 """Writing audit records: called by actions inside their transaction."""
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, as_json_value, lock_chain_head, record_hash
+from .chain import _columns, _table
 from .context import current_origin
-from .models import AuditRecord
+from .fields import canonical_json
+
+_INSERTED_COLUMNS = (
+    "created_at", "actor_id", "actor_label", "channel", "address", "user_agent", "action",
+    "target_type", "target_id", "target_repr", "before", "after", "prev_hash", "hash",
+)
 
 
 def actor_label(actor) -> str:
@@ -16,7 +21,7 @@ def actor_label(actor) -> str:
 
 
 def snapshot(instance: models.Model, exclude: tuple[str, ...] = ()) -> dict:
-    """A JSON-safe picture of a model's concrete fields, without secrets.
+    """A picture of a model's concrete fields, without secrets.
 
     Fields whose names end in _cipher or _index hold personal data or keys to it;
     models keep a masked copy beside them, which is what the trail keeps.
@@ -27,32 +32,33 @@ def snapshot(instance: models.Model, exclude: tuple[str, ...] = ()) -> dict:
         if name in exclude or name.endswith(("_cipher", "_index", "password", "_secret")):
             continue
         data[name] = getattr(instance, name)
-    return as_json_value(data)
+    return data
 
 
-def record(*, actor, action: str, target=None, before=None, after=None, target_type: str = "") -> AuditRecord:
-    """Append one record to the chain. Must run inside the action's transaction."""
+def record(*, actor, action: str, target=None, before=None, after=None, target_type: str = "") -> None:
+    """Append one record to the trail, unsealed; it must run inside the action's transaction.
+
+    One plain INSERT: audited writes take no lock and read nothing (chain.seal_pending seals).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the action's transaction")
     origin = current_origin()
-    lock_chain_head()
-    last = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    values = {
-        "seq": seq,
-        "created_at": timezone.now(),
-        "actor_id": getattr(actor, "pk", None),
-        "actor_label": actor_label(actor)[:150],
-        "channel": origin.channel,
-        "address": origin.address[:64],
-        "user_agent": origin.user_agent[:200],
-        "action": action,
-        "target_type": target_type or (target._meta.label_lower if target is not None else ""),
-        "target_id": str(target.pk) if target is not None and target.pk is not None else "",
-        "target_repr": str(target)[:200] if target is not None else "",
-        "before": as_json_value(before),
-        "after": as_json_value(after),
-        "prev_hash": prev_hash,
-    }
-    values["hash"] = record_hash(values)
-    return AuditRecord.objects.create(**values)
+    values = (
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        getattr(actor, "pk", None),
+        actor_label(actor)[:150],
+        origin.channel,
+        origin.address[:64],
+        origin.user_agent[:200],
+        action,
+        target_type or (target._meta.label_lower if target is not None else ""),
+        str(target.pk) if target is not None and target.pk is not None else "",
+        str(target)[:200] if target is not None else "",
+        None if before is None else canonical_json(before),
+        None if after is None else canonical_json(after),
+        "",
+        "",
+    )
+    placeholders = ", ".join(["%s"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {_table()} ({_columns(_INSERTED_COLUMNS)}) VALUES ({placeholders})", values)

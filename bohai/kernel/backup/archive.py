@@ -16,6 +16,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bohai.kernel.audit.chain import seal_pending
 from bohai.kernel.audit.recording import record
 
 from .databases import live_database
@@ -45,6 +46,7 @@ class RestoreResult:
 def create_backup(output_dir: Path | None = None, *, progress: Progress = _quiet, label: str = "") -> BackupResult:
     """Copy the live database into `output_dir` (default BOHAI_BACKUP_DIR) with its manifest."""
     database = live_database()
+    seal_pending()  # the manifest names the head of the chain: everything written so far is in it
     directory = Path(output_dir or settings.BOHAI_BACKUP_DIR)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     created_at = timezone.now()
@@ -146,6 +148,7 @@ def _record_restore(manifest: Manifest, replaced: DatabaseSummary | None) -> Non
     with transaction.atomic():
         record(actor="system:restore", action="backup.restore", target_type="backup", before=before,
                after=_describe(manifest))
+    seal_pending()
 
 
 def _has_unapplied_migrations() -> bool:

@@ -1,36 +1,32 @@
-"""`bohai audit verify`: walk the SM3 chain and name every altered, removed or inserted record."""
+"""`bohai audit verify`: seal what is pending, then walk the SM3 chain and name every altered,
+removed or inserted record."""
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from bohai.kernel.audit.chain import CHAINED_FIELDS, verify_chain
+from bohai.kernel.audit.chain import seal_pending, verify_chain
 from bohai.kernel.audit.models import AuditRecord
 
 
-def chained_rows(batch_size: int = 5000):
-    """Records in seq order as dicts, read in keyset-paginated batches to bound memory."""
-    fields = (*CHAINED_FIELDS, "hash")
-    last_seq = 0
-    while True:
-        batch = list(AuditRecord.objects.filter(seq__gt=last_seq).order_by("seq").values(*fields)[:batch_size])
-        if not batch:
-            return
-        yield from batch
-        last_seq = batch[-1]["seq"]
-
-
 class Command(BaseCommand):
-    help = "审计记录：verify 校验 SM3 哈希链"
+    help = "审计记录：verify 校验 SM3 哈希链；seal 封存待封存记录"
 
     def add_arguments(self, parser):
-        parser.add_argument("operation", choices=["verify"])
+        parser.add_argument("operation", choices=["verify", "seal"])
         parser.add_argument("--quiet", action="store_true", help="不显示进度条")
+        parser.add_argument("--no-seal", action="store_true", help="校验前不封存待封存记录")
 
-    def handle(self, *args, operation, quiet=False, **options):
-        total = AuditRecord.objects.count()
+    def handle(self, *args, operation, quiet=False, no_seal=False, **options):
+        sealed = 0 if no_seal else seal_pending()
+        if sealed:
+            self.stdout.write(f"已封存 {sealed} 条新记录")
+        if operation == "seal":
+            return
+        total = AuditRecord.objects.filter(seq__isnull=False).count()
         with tqdm(total=total, desc="校验审计链", unit="条", disable=quiet) as bar:
-            report = verify_chain(chained_rows(), progress=bar.update)
+            report = verify_chain(progress=bar.update)
         if report.ok:
-            self.stdout.write(self.style.SUCCESS(f"审计链完整：已校验 {report.checked} 条记录"))
+            note = f"，另有 {report.unsealed} 条待封存" if report.unsealed else ""
+            self.stdout.write(self.style.SUCCESS(f"审计链完整：已校验 {report.checked} 条记录{note}"))
             return
         for problem in report.problems:
             self.stderr.write(problem)
