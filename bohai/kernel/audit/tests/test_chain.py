@@ -113,3 +113,11 @@ def test_a_timestamp_with_no_fraction_of_a_second_hashes_the_same_after_sealing(
     AuditRecord.objects.update(created_at=datetime(2026, 12, 1, 8, 0, 0, tzinfo=timezone.utc))
     seal_pending()
     assert verify_chain().ok
+
+
+def test_an_update_keeps_only_the_fields_that_changed():
+    with transaction.atomic():
+        record(actor="tester", action="test.update", target_type="test.thing",
+               before={"name": "张三", "address": "旧址", "region_id": 3}, after={"name": "张三", "address": "新址", "region_id": 3})
+    stored = AuditRecord.objects.get()
+    assert stored.before == {"address": "旧址"} and stored.after == {"address": "新址"}
