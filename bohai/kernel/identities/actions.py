@@ -1,6 +1,7 @@
 """Actions on the identity registers (一号): natural persons and legal entities."""
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bohai.kernel.audit.recording import record, snapshot
@@ -94,17 +95,45 @@ def reveal_person(person: Person, *, actor, reason: str = "") -> dict:
     return {"id_number": person.id_number, "phone": person.phone}
 
 
+_BULK_PERSON_COLUMNS = (
+    "id_number_cipher", "id_number_index", "id_number_masked", "name", "gender", "birth_date",
+    "phone_cipher", "phone_index", "phone_masked", "address", "region_id", "created_at", "updated_at",
+)
+
+
+def _stored_person_row(fields: cleaning.PersonFields, adapt_date, now) -> tuple:
+    """The columns person_from_fields would fill, as the database takes them."""
+    number, phone = fields.resident_id.number, fields.phone
+    return (
+        encrypt(number), fields.id_index, validators.mask_resident_id(number), fields.name, fields.resident_id.gender,
+        adapt_date(fields.resident_id.birth_date), encrypt(phone), blind_index(phone),
+        validators.mask_phone(phone) if phone else "", fields.address, fields.region.pk, now, now,
+    )
+
+
 @service_action
-def register_persons_bulk(people: list[cleaning.PersonFields], *, actor, source: str = "") -> list[Person]:
-    """Store already-validated, not-yet-registered persons in one batch with one audit record."""
-    created = Person.objects.bulk_create([person_from_fields(p) for p in people])
-    if created:
-        record(
-            actor=actor, action="identities.person.bulk_register", target_type="identities.person",
-            after={"count": len(created), "source": source[:200],
-                   "first": created[0].id_number_masked, "last": created[-1].id_number_masked},
-        )
-    return created
+def register_persons_bulk(people: list[cleaning.PersonFields], *, actor, source: str = "") -> int:
+    """Store already-validated, not-yet-registered persons in one batch with one audit record; returns how many.
+
+    Rows go to the database with one executemany: Django's bulk_create spends about five times the
+    database's own time preparing each value, which is most of the time of a million-row import.
+    """
+    if not people:
+        return 0
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    rows = [_stored_person_row(person, ops.adapt_datefield_value, now) for person in people]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        ops.quote_name(Person._meta.db_table), ", ".join(ops.quote_name(c) for c in _BULK_PERSON_COLUMNS),
+        ", ".join(["%s"] * len(_BULK_PERSON_COLUMNS)),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    record(
+        actor=actor, action="identities.person.bulk_register", target_type="identities.person",
+        after={"count": len(rows), "source": source[:200], "first": rows[0][2], "last": rows[-1][2]},
+    )
+    return len(rows)
 
 
 def clean_legal_entity(data: dict, *, allow_pilot_override: bool = False) -> dict:

@@ -4,6 +4,7 @@ Each function returns cleaned values or raises django ValidationError({field: [m
 with the message in the active language (Chinese by default).
 """
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.utils import translation
@@ -96,7 +97,7 @@ class PersonFields:
     address: str
     region: Region
 
-    @property
+    @cached_property
     def id_index(self) -> str:
         return blind_index(self.resident_id.number)
 
