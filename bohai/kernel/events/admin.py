@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from bohai.kernel.pages.admin import ReadOnlyAdmin
+
 from .actions import redeliver_event
 from .models import HandlerReceipt, OutboxEvent
 
@@ -17,7 +19,7 @@ class ReceiptInline(admin.TabularInline):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyAdmin):
     list_display = ["id", "name", "status", "attempts", "available_at", "created_at", "delivered_at"]
     list_filter = ["status", "name"]
     search_fields = ["name"]
@@ -25,15 +27,6 @@ class OutboxEventAdmin(admin.ModelAdmin):
     fields = ["name", "payload", "status", "attempts", "available_at", "created_at", "delivered_at", "last_error"]
     inlines = [ReceiptInline]
     actions = ["redeliver_selected"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_redeliver_permission(self, request):
         return request.user.has_perm("events.change_outboxevent")

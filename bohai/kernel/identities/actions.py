@@ -22,21 +22,21 @@ def find_legal_entity(credit_code: str) -> LegalEntity | None:
     return LegalEntity.objects.filter(credit_code=(credit_code or "").strip().upper()).first()
 
 
+def stored_person_values(fields: cleaning.PersonFields) -> dict:
+    """The columns of a person as stored: encrypted, indexed and masked."""
+    number, phone = fields.resident_id.number, fields.phone
+    return {
+        "id_number_cipher": encrypt(number), "id_number_index": fields.id_index,
+        "id_number_masked": validators.mask_resident_id(number), "name": fields.name,
+        "gender": fields.resident_id.gender, "birth_date": fields.resident_id.birth_date,
+        "phone_cipher": encrypt(phone), "phone_index": blind_index(phone),
+        "phone_masked": validators.mask_phone(phone) if phone else "",
+        "address": fields.address, "region_id": fields.region.pk,
+    }
+
+
 def person_from_fields(fields: cleaning.PersonFields) -> Person:
-    number = fields.resident_id.number
-    return Person(
-        id_number_cipher=encrypt(number),
-        id_number_index=fields.id_index,
-        id_number_masked=validators.mask_resident_id(number),
-        name=fields.name,
-        gender=fields.resident_id.gender,
-        birth_date=fields.resident_id.birth_date,
-        phone_cipher=encrypt(fields.phone),
-        phone_index=blind_index(fields.phone),
-        phone_masked=validators.mask_phone(fields.phone) if fields.phone else "",
-        address=fields.address,
-        region=fields.region,
-    )
+    return Person(**stored_person_values(fields))
 
 
 def _duplicate_person_error() -> ValidationError:
@@ -95,20 +95,11 @@ def reveal_person(person: Person, *, actor, reason: str = "") -> dict:
     return {"id_number": person.id_number, "phone": person.phone}
 
 
-_BULK_PERSON_COLUMNS = (
-    "id_number_cipher", "id_number_index", "id_number_masked", "name", "gender", "birth_date",
-    "phone_cipher", "phone_index", "phone_masked", "address", "region_id", "created_at", "updated_at",
-)
-
-
 def _stored_person_row(fields: cleaning.PersonFields, adapt_date, now) -> tuple:
-    """The columns person_from_fields would fill, as the database takes them."""
-    number, phone = fields.resident_id.number, fields.phone
-    return (
-        encrypt(number), fields.id_index, validators.mask_resident_id(number), fields.name, fields.resident_id.gender,
-        adapt_date(fields.resident_id.birth_date), encrypt(phone), blind_index(phone),
-        validators.mask_phone(phone) if phone else "", fields.address, fields.region.pk, now, now,
-    )
+    """stored_person_values as the database takes them, with both timestamps."""
+    values = stored_person_values(fields)
+    values["birth_date"] = adapt_date(values["birth_date"])
+    return (*values.values(), now, now)
 
 
 @service_action
@@ -123,9 +114,10 @@ def register_persons_bulk(people: list[cleaning.PersonFields], *, actor, source:
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
     rows = [_stored_person_row(person, ops.adapt_datefield_value, now) for person in people]
+    columns = [*stored_person_values(people[0]), "created_at", "updated_at"]
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        ops.quote_name(Person._meta.db_table), ", ".join(ops.quote_name(c) for c in _BULK_PERSON_COLUMNS),
-        ", ".join(["%s"] * len(_BULK_PERSON_COLUMNS)),
+        ops.quote_name(Person._meta.db_table), ", ".join(ops.quote_name(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

@@ -1,20 +1,12 @@
 from django.contrib import admin
 
+from bohai.kernel.pages.admin import ReadOnlyAdmin
+
 from .models import LegalEntity, Person
 
 
-class ReadOnlyMaskedAdmin(admin.ModelAdmin):
+class ReadOnlyMaskedAdmin(ReadOnlyAdmin):
     """Registers are changed in the workbench and by imports (audited); the admin only looks, masked."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_queryset(self, request):
         return super().get_queryset(request).restrict(request.user, "view")
 

@@ -47,14 +47,17 @@ class PersonPatch(Schema):
     region: str | None = None
 
 
-class PersonFilter(FilterSchema):
-    name: Annotated[str | None, FilterLookup(q="name__contains")] = None
+class RegionSubtreeFilter(FilterSchema):
     region: str | None = Field(None, description="区划标识：含下级区划")
-    gender: str | None = None
-    id_number: str | None = Field(None, description="按身份证号精确查找（盲索引，不解密）")
 
     def filter_region(self, value):
         return Q(region__path__contains=f"/{value}/") if value else Q()
+
+
+class PersonFilter(RegionSubtreeFilter):
+    name: Annotated[str | None, FilterLookup(q="name__contains")] = None
+    gender: str | None = None
+    id_number: str | None = Field(None, description="按身份证号精确查找（盲索引，不解密）")
 
     def filter_id_number(self, value):
         return Q(id_number_index=blind_index(value.strip().upper())) if value else Q()
@@ -137,14 +140,10 @@ class LegalEntityIn(Schema):
     allow_pilot_override: bool = Field(False, description="确认早期试点代码（需相应权限）")
 
 
-class LegalEntityFilter(FilterSchema):
+class LegalEntityFilter(RegionSubtreeFilter):
     name: Annotated[str | None, FilterLookup(q="name__contains")] = None
     credit_code: str | None = None
     entity_type: str | None = None
-    region: str | None = None
-
-    def filter_region(self, value):
-        return Q(region__path__contains=f"/{value}/") if value else Q()
 
 
 @router.get("/legal-entities", response=list[LegalEntityOut], summary="法人列表")

@@ -65,15 +65,21 @@ def person_reveal(request, pk: int):
 
 @staff_required
 def person_create(request):
-    if not request.user.has_perm("identities.add_person"):
+    return _registration_page(request, PersonForm, actions.register_person, Person,
+                              detail="identities:person_detail", title=_("登记自然人"))
+
+
+def _registration_page(request, form_class, register, model, *, detail: str, title: str):
+    """The form, the action, and back to the form with field errors or on to the new record."""
+    if not request.user.has_perm(f"identities.add_{model._meta.model_name}"):
         raise PermissionDenied
-    form = PersonForm(request.POST or None, user=request.user)
+    form = form_class(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        person = _register(form, lambda data: actions.register_person(actor=request.user, **data), request.user, Person)
-        if person is not None:
-            messages.success(request, _("已登记：%(person)s") % {"person": person})
-            return redirect("identities:person_detail", pk=person.pk)
-    return render(request, "identities/record_form.html", {"form": form, "title": _("登记自然人")})
+        created = _register(form, lambda data: register(actor=request.user, **data), request.user, model)
+        if created is not None:
+            messages.success(request, _("已登记：%(record)s") % {"record": created})
+            return redirect(detail, pk=created.pk)
+    return render(request, "identities/record_form.html", {"form": form, "title": title})
 
 
 def _register(form, register, user, model):
@@ -113,12 +119,5 @@ def legal_entity_detail(request, pk: int):
 
 @staff_required
 def legal_entity_create(request):
-    if not request.user.has_perm("identities.add_legalentity"):
-        raise PermissionDenied
-    form = LegalEntityForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        entity = _register(form, lambda data: actions.register_legal_entity(actor=request.user, **data), request.user, LegalEntity)
-        if entity is not None:
-            messages.success(request, _("已登记：%(entity)s") % {"entity": entity})
-            return redirect("identities:legal_entity_detail", pk=entity.pk)
-    return render(request, "identities/record_form.html", {"form": form, "title": _("登记法人")})
+    return _registration_page(request, LegalEntityForm, actions.register_legal_entity, LegalEntity,
+                              detail="identities:legal_entity_detail", title=_("登记法人"))

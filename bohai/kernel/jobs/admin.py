@@ -2,21 +2,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from bohai.kernel.pages.admin import ReadOnlyAdmin
+
 from .actions import retry_job, update_schedule
 from .models import Job, PeriodicSchedule
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the worker: administrators read them; changes go through admin actions."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Job)
