@@ -121,3 +121,13 @@ def test_audit_trail_never_holds_plaintext_personal_data(cangzhou):
     actions.register_person(actor="test", id_number=number, name="周九", phone="13700001111", region=cangzhou["cang"])
     trail = json.dumps(list(AuditRecord.objects.values("before", "after")), ensure_ascii=False)
     assert number not in trail and "13700001111" not in trail
+
+
+@pytest.mark.django_db
+def test_find_person_by_identity_number(cangzhou):
+    number = make_resident_id("130921", date(1979, 4, 4), 7)
+    person = actions.register_person(actor="test", id_number=number, name="吴十", region=cangzhou["cang"])
+    found = actions.find_person(f" {number.lower()} ")
+    assert found.pk == person.pk and found.region_id == cangzhou["cang"].pk
+    assert found.created_at.tzinfo is not None and found.birth_date == date(1979, 4, 4)
+    assert actions.find_person(make_resident_id("130921", date(1979, 4, 4), 9)) is None
