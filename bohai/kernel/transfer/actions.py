@@ -28,6 +28,8 @@ from .sources import UPLOAD_LIMIT, FileRefused, InspectedFile, inspect_file, rea
 BATCH_SIZE = 2000
 MAX_STORED_ERRORS = 20_000
 IMPORT_JOB = "transfer.import_file"
+# Larger uploads are imported by a background job, so that the request returns at once.
+INLINE_IMPORT_BYTES = 2 * 1024 * 1024
 
 
 @dataclass
@@ -88,6 +90,13 @@ def import_file(kind: str, stream, *, actor, file_name: str, batch_size: int = B
     checked = check_file(kind, stream, actor=actor, max_bytes=max_bytes)
     run = start_import(actor=actor, kind=kind, file_name=file_name, inspected=checked.inspected)
     return import_rows(run, checked, stream, actor=actor, batch_size=batch_size, progress=progress)
+
+
+def import_upload(kind: str, upload, *, actor) -> ImportRun:
+    """An uploaded file: imported now when small, else checked now and imported by a background job."""
+    if upload.size > INLINE_IMPORT_BYTES:
+        return queue_import(kind, upload.file, actor=actor, file_name=upload.name)
+    return import_file(kind, upload.file, actor=actor, file_name=upload.name)
 
 
 def import_rows(run: ImportRun, checked: CheckedFile, stream, *, actor, batch_size: int = BATCH_SIZE,

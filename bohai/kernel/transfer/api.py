@@ -10,10 +10,10 @@ from ninja.pagination import paginate
 
 from bohai.kernel.api.paging import PageNumbers
 
-from . import exporting
+from . import actions, exporting
 from .importers import IMPORTERS
 from .models import ImportRun
-from .views import export_response, exportable_kinds, start_upload_import
+from .views import export_response, exportable_kinds
 
 router = Router()
 
@@ -70,7 +70,7 @@ def import_upload(request, kind: str, file: UploadedFile = File(...)):
         raise Http404
     if not request.user.has_perm(IMPORTERS[kind].permission):
         raise PermissionDenied(_("没有导入该类数据的权限"))
-    return Status(201, start_upload_import(kind, file, actor=request.user))
+    return Status(201, actions.import_upload(kind, file, actor=request.user))
 
 
 @router.get("/imports", response=list[ImportRunOut], summary="导入记录（本人发起的）")

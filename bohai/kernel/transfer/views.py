@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from bohai.kernel.regions.models import Region
 
 from . import exporting
-from .actions import import_file, queue_import
+from .actions import import_upload
 from .forms import ExportFilterForm, ImportForm, importable_kinds
 from .importers import IMPORTERS
 from .models import ImportRun
@@ -20,14 +20,6 @@ from .report import error_report, report_file_name
 
 RECENT_RUNS = 20
 ERRORS_SHOWN = 500
-# Larger uploads are imported by a background job, so that the request returns at once.
-INLINE_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-def start_upload_import(kind: str, upload, *, actor):
-    if upload.size > INLINE_IMPORT_BYTES:
-        return queue_import(kind, upload.file, actor=actor, file_name=upload.name)
-    return import_file(kind, upload.file, actor=actor, file_name=upload.name)
 
 
 def _require_import_permission(user) -> None:
@@ -42,11 +34,11 @@ def import_page(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            run = start_upload_import(form.cleaned_data["kind"], upload, actor=request.user)
+            run = import_upload(form.cleaned_data["kind"], upload, actor=request.user)
         except ValidationError as refused:
-            for messages in refused.message_dict.values():
-                for message in messages:
-                    form.add_error("file", message)
+            for reasons in refused.message_dict.values():
+                for reason in reasons:
+                    form.add_error("file", reason)
         else:
             return redirect("transfer:import_result", pk=run.pk)
     return render(request, "transfer/import.html", {

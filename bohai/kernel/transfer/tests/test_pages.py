@@ -107,10 +107,10 @@ def test_import_command_refuses_a_bad_file(tmp_path, regions):
 
 def test_a_large_upload_is_imported_by_a_background_job(client, data_officer, monkeypatch, settings, tmp_path):
     from bohai.kernel.jobs.runner import claim_next, run_job
-    from bohai.kernel.transfer import views
+    from bohai.kernel.transfer import actions
 
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(views, "INLINE_IMPORT_BYTES", 10)
+    monkeypatch.setattr(actions, "INLINE_IMPORT_BYTES", 10)
     client.force_login(data_officer)
     number = resident_id(n=1)
     response = client.post("/work/import/", {"kind": "persons", "file": upload([HEADER, [number, "张三"], ["1", "李四"]])})
