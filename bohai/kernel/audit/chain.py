@@ -30,10 +30,6 @@ def _table() -> str:
     return connection.ops.quote_name(AuditRecord._meta.db_table)
 
 
-def _columns(names) -> str:
-    return ", ".join(connection.ops.quote_name(name) for name in names)
-
-
 def content_sql() -> str:
     """SQL for one text per record: its content columns as stored, joined by US (0x1F).
 

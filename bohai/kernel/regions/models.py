@@ -51,10 +51,6 @@ class Region(models.Model):
     def build_path(self) -> str:
         return (self.parent.path if self.parent_id else "/") + f"{self.key}/"
 
-    @property
-    def depth(self) -> int:
-        return self.path.count("/") - 1
-
     def ancestors(self):
         keys = [k for k in self.path.strip("/").split("/")][:-1]
         by_key = {r.key: r for r in Region.objects.filter(key__in=keys)}
