@@ -54,10 +54,16 @@ INSTALLED_APPS = [
     "bohai.kernel.jobs",
     "bohai.kernel.api",
     "bohai.kernel.pages",
+    "bohai.kernel.files",
+    "bohai.kernel.notifications",
     "bohai.kernel.transfer",
     "bohai.kernel.backup",
     "bohai.kernel.demo",
     "bohai.kernel.bootstrap",
+    "bohai.engines.workdays",
+    "bohai.engines.workflows",
+    "bohai.licenses",
+    "bohai.services",
 ]
 
 MIDDLEWARE = [

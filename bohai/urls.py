@@ -18,5 +18,9 @@ urlpatterns = [
     path("", include("bohai.kernel.regions.urls")),
     path("", include("bohai.kernel.identities.urls")),
     path("", include("bohai.kernel.transfer.urls")),
+    path("", include("bohai.kernel.files.urls")),
+    path("", include("bohai.kernel.notifications.urls")),
+    path("", include("bohai.licenses.urls")),
+    path("", include("bohai.services.urls")),
     path("", include("bohai.kernel.pages.urls")),
 ]

@@ -8,7 +8,7 @@ from bohai.kernel.audit.recording import record, snapshot
 from bohai.kernel.audit.service import service_action
 
 from .models import AccountKind, Role, RoleAssignment, User
-from .roles import REFERENCE_ROLES
+from .roles import reference_roles
 
 
 def _permissions(codes) -> list[Permission]:
@@ -24,7 +24,7 @@ def _permissions(codes) -> list[Permission]:
 def ensure_reference_roles(*, actor) -> int:
     """Create or update the reference roles (idempotent); returns how many changed."""
     changed = 0
-    for spec in REFERENCE_ROLES:
+    for spec in reference_roles():
         role, created = Role.objects.get_or_create(code=spec.code, defaults={"name": spec.name})
         wanted = set(_permissions(spec.permissions))
         if created or set(role.permissions.all()) != wanted or role.requires_two_factor != spec.requires_two_factor:

@@ -41,3 +41,15 @@ REFERENCE_ROLES = (
     RoleSpec("hotline_operator", "12345话务员", "受理群众来电诉求", (*REFERENCE_READ, "identities.view_person")),
     RoleSpec("ops_duty_officer", "运行中心值班员", "监看城市运行体征、处置告警", REFERENCE_READ),
 )
+
+
+def reference_roles() -> list[RoleSpec]:
+    """The kernel's roles plus the roles and grants that the installed systems contribute."""
+    from dataclasses import replace
+
+    from bohai.kernel.bootstrap.contributions import contributed_grants, contributed_roles
+
+    grants = contributed_grants()
+    specs = [*REFERENCE_ROLES, *contributed_roles()]
+    return [replace(spec, permissions=tuple(dict.fromkeys((*spec.permissions, *grants.get(spec.code, ())))))
+            for spec in specs]

@@ -25,7 +25,11 @@ def _mount_routers() -> None:
     from bohai.kernel.jobs.api import router as jobs_router
     from bohai.kernel.organisations.api import router as organisations_router
     from bohai.kernel.regions.api import router as regions_router
+    from bohai.kernel.files.api import router as files_router
+    from bohai.kernel.notifications.api import router as notifications_router
     from bohai.kernel.transfer.api import router as transfer_router
+    from bohai.licenses.api import router as licenses_router
+    from bohai.services.api import router as services_router
 
     api.add_router("/regions", regions_router, tags=["区划与网格"])
     api.add_router("/organisations", organisations_router, tags=["机构"])
@@ -33,6 +37,10 @@ def _mount_routers() -> None:
     api.add_router("/accounts", accounts_router, tags=["账户"])
     api.add_router("/jobs", jobs_router, tags=["后台任务"])
     api.add_router("/transfer", transfer_router, tags=["导入导出"])
+    api.add_router("/files", files_router, tags=["文件"])
+    api.add_router("/notifications", notifications_router, tags=["通知"])
+    api.add_router("/services", services_router, tags=["政务服务"])
+    api.add_router("/licenses", licenses_router, tags=["电子证照"])
 
 
 _mount_routers()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from bohai.kernel.accounts import actions as accounts
 from bohai.kernel.accounts.models import AccountKind, User
-from bohai.kernel.accounts.roles import REFERENCE_ROLES
+from bohai.kernel.accounts.roles import reference_roles
 from bohai.kernel.identities.models import EntityType, LegalEntity, Person
 from bohai.kernel.organisations.models import Organisation, OrganisationKind, Position
 from bohai.kernel.regions.models import Level, Region
@@ -151,7 +151,7 @@ def unit_username(unit: Organisation) -> str:
 
 def demo_accounts_table() -> str:
     """The demo accounts as an aligned text table (username, role, scope, password) for the console."""
-    role_names = {spec.code: spec.name for spec in REFERENCE_ROLES}
+    role_names = {spec.code: spec.name for spec in reference_roles()}
     users = {u.username: u for u in User.objects.filter(username__in=NAMED_USERNAMES)
              .select_related("person", "legal_entity", "organisation").prefetch_related("role_assignments__region", "role_assignments__role")}
     rows = [(_("用户名"), _("角色"), _("范围"), _("密码"))]

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 
 from bohai.kernel.accounts.actions import ensure_reference_roles
 from bohai.kernel.audit.context import origin
+from bohai.kernel.bootstrap.contributions import reference_steps
 from bohai.kernel.organisations.actions import load_reference_organisations
 from bohai.kernel.regions import actions as region_actions
 from bohai.kernel.regions.models import Level, Region
@@ -37,6 +38,8 @@ class Command(BaseCommand):
             if not Region.objects.filter(level=Level.TOWNSHIP).exists():
                 self.step("城区演示网格", lambda: region_actions.build_demo_grid(actor=ACTOR))
             self.step("政府机构与岗位", lambda: load_reference_organisations(actor=ACTOR))
+            for label, load in reference_steps():
+                self.step(label, lambda load=load: load(actor=ACTOR))
         if not no_demo:
             self.step("演示数据", lambda: call_command("demo"))
 

@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from bohai.kernel.accounts.actions import ensure_reference_roles
 from bohai.kernel.audit.context import origin
+from bohai.kernel.bootstrap.contributions import demo_steps, reference_steps
 from bohai.kernel.demo.accounts import demo_accounts_table, demo_password, ensure_demo_accounts, ensure_unit_staff
 from bohai.kernel.demo.actions import store_demo_entities, store_demo_persons
 from bohai.kernel.demo.generators import EntityStream, PersonStream, counties_with_places
@@ -35,8 +36,9 @@ class Command(BaseCommand):
         # Small runs for tests.
         parser.add_argument("--persons", type=int, help=argparse.SUPPRESS)
         parser.add_argument("--entities", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--kernel-only", action="store_true", help=argparse.SUPPRESS)
 
-    def handle(self, *args, scale, seed, quiet=False, persons=None, entities=None, **options):
+    def handle(self, *args, scale, seed, quiet=False, persons=None, entities=None, kernel_only=False, **options):
         default_persons, default_entities = SCALES[scale]
         self.quiet = quiet
         started = time.monotonic()
@@ -53,6 +55,8 @@ class Command(BaseCommand):
             except ValidationError as error:
                 raise CommandError(_("演示账户的密码不符合密码规则（BOHAI_DEMO_PASSWORD）：%(reasons)s")
                                    % {"reasons": " ".join(error.messages)})
+            if not kernel_only:
+                self._system_demo_data(seed)
         self.stdout.write(_("演示数据就绪（%(seconds).1f 秒）：新建机构工作人员账户 %(staff)d 个，角色演示账户 %(named)d 个")
                           % {"seconds": time.monotonic() - started, "staff": staff, "named": named})
         self.stdout.write(demo_accounts_table())
@@ -65,6 +69,16 @@ class Command(BaseCommand):
             load_reference_divisions(settings.BOHAI_CITY_CODE, actor=ACTOR)
         if not Organisation.objects.exists():
             load_reference_organisations(actor=ACTOR)
+        for _label, load in reference_steps():
+            load(actor=ACTOR)
+
+    def _system_demo_data(self, seed: int) -> None:
+        """Each system's demo data (applications, cases, readings …), after the people and accounts it uses."""
+        for label, generate in demo_steps():
+            started = time.monotonic()
+            result = generate(actor=ACTOR, seed=seed)
+            self.stdout.write(_("%(label)s：%(result)s（%(seconds).1f 秒）")
+                              % {"label": label, "result": result, "seconds": time.monotonic() - started})
 
     def _persons(self, dataset: DemoDataset, counties, target: int) -> None:
         done = dataset.persons_generated
