@@ -67,6 +67,15 @@ class WorkingCalendar:
         last_day = self.nth_working_day_after(local_date(start), days + extra)
         return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=LOCAL_ZONE)
 
+    def point_within(self, start: datetime, days: int, fraction: float, paused_days: int = 0) -> datetime | None:
+        """The moment `fraction` of a `days` limit is used (the limit runs from the start of the first
+        working day after the start's date to the end of the last); None for a same-day limit."""
+        if days <= 0:
+            return None
+        whole, part = divmod(days * fraction, 1)
+        day = self.nth_working_day_after(local_date(start), int(whole) + 1 + paused_days)
+        return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE) + timedelta(days=part)
+
     def elapsed_days(self, start: datetime, at: datetime, pauses: list[Pause] = ()) -> int:
         """Working days used between start and `at`, today included, paused days excluded."""
         used = self.working_days_between(local_date(start), local_date(at))

@@ -5,6 +5,8 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from bohai.kernel.audit.service import Conflict
+
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"code": code, "message": str(message), "fields": fields or {}}
@@ -41,6 +43,10 @@ def install_handlers(api) -> None:
     def on_domain_error(request, exc):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         return api.create_response(request, error_body("invalid", _("提交的数据有误"), fields), status=422)
+
+    @api.exception_handler(Conflict)
+    def on_conflict(request, exc):
+        return api.create_response(request, error_body("conflict", str(exc) or _("记录已被他人修改，请刷新后重试")), status=409)
 
     @api.exception_handler(Http404)
     def on_not_found(request, exc):

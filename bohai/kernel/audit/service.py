@@ -19,3 +19,10 @@ def service_action(function):
 
     run.is_service_action = True
     return run
+
+
+class Conflict(Exception):
+    """The action lost a race: someone else changed the record first (two officers on one step).
+
+    Pages show the message; the API answers 409. Nothing was changed by the losing action.
+    """

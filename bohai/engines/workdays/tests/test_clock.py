@@ -104,3 +104,11 @@ def test_a_year_of_days_stays_consistent(calendar):
     for days in range(0, 60, 7):
         deadline = calendar.deadline(start, days)
         assert calendar.elapsed_days(start, deadline - timedelta(seconds=1)) == days
+
+
+def test_two_thirds_point(calendar):
+    start = at("2026-11-02T09:00")                                            # Monday
+    assert calendar.point_within(start, 3, 2 / 3) == at("2026-11-05T00:00")   # end of day 2 (Wed)
+    assert calendar.point_within(start, 5, 2 / 3) == at("2026-11-06T08:00")   # a third into day 4 (Fri)
+    assert calendar.point_within(start, 1, 2 / 3) == at("2026-11-03T16:00")
+    assert calendar.point_within(start, 0, 2 / 3) is None
