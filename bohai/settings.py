@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "bohai.kernel.pages.context.navigation",
+                "bohai.kernel.notifications.context.unread_notifications",
             ],
         },
     },
@@ -179,6 +180,10 @@ STATICFILES_DIRS = [
 MEDIA_ROOT = VAR_DIR / "media"
 BOHAI_BACKUP_DIR = Path(os.environ.get("BOHAI_BACKUP_DIR", VAR_DIR / "backups"))
 BOHAI_MAX_UPLOAD_BYTES = int(os.environ.get("BOHAI_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
+# Uploaded files (kernel/files), content-addressed by SM3; backed up with the database.
+BOHAI_FILES_DIR = Path(os.environ.get("BOHAI_FILES_DIR", VAR_DIR / "files"))
+# Dotted path of a callable send(phone, text) for SMS notifications; unset: no SMS is sent.
+BOHAI_SMS_BACKEND = os.environ.get("BOHAI_SMS_BACKEND") or None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

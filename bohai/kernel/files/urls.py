@@ -1,4 +1,3 @@
-from django.urls import path  # noqa: F401
-
+"""No addresses: a stored file is served only by the app that owns it (see reading.py)."""
 app_name = "files"
 urlpatterns: list = []
