@@ -1,4 +1,4 @@
-"""Backing up the whole platform database, and restoring it.
+"""Backing up the whole platform database and its stored files, and restoring them.
 
 Both leave a trace in the audit trail: a backup is a copy of everyone's data, and a
 restore rewinds the platform. The restore's record is appended to the restored chain
@@ -20,7 +20,10 @@ from bohai.kernel.audit.chain import seal_pending
 from bohai.kernel.audit.recording import record
 
 from .databases import live_database
-from .manifest import BackupRefused, DatabaseSummary, Manifest, summarise, verified_manifest, write_manifest
+from .manifest import (
+    BackupRefused, DatabaseSummary, Manifest, files_archive_path, summarise, verified_manifest, write_manifest,
+)
+from .stored_files import archive_files, restore_files
 
 Progress = Callable[[str], None]
 
@@ -61,7 +64,13 @@ def create_backup(output_dir: Path | None = None, *, progress: Progress = _quiet
         raise
     partial.chmod(0o600)
     partial.rename(path)
-    manifest = write_manifest(path, vendor=database.vendor, created_at=created_at.isoformat(), summary=summary)
+    try:  # after the database: every file its rows name was in place before the row committed
+        files = archive_files(files_archive_path(path), progress)
+    except BaseException:
+        path.unlink()
+        raise
+    manifest = write_manifest(path, vendor=database.vendor, created_at=created_at.isoformat(), summary=summary,
+                              files=files)
     with transaction.atomic():
         record(actor="system:backup", action="backup.create", target_type="backup", after=_describe(manifest))
     progress(
@@ -88,6 +97,7 @@ def _describe(manifest: Manifest) -> dict:
         "backup_created_at": manifest.created_at,
         "audit_records": manifest.audit_records,
         "audit_head": manifest.audit_head,
+        "files": manifest.files,
     }
 
 
@@ -112,6 +122,8 @@ def restore_backup(path: Path, *, progress: Progress = _quiet, safety_backup: bo
         progress(_("先备份当前数据库，以便需要时撤销本次恢复"))
         saved = create_backup(progress=progress, label="before-restore").path
     replaced = _live_summary()
+    if manifest.files is not None:  # first, so that no restored row names a file not yet back
+        restore_files(files_archive_path(path), progress)
     connections.close_all()
     progress(_("正在恢复数据库"))
     database.load(path, progress)

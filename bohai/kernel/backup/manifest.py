@@ -2,8 +2,9 @@
 
 `bohai-20260101-020000.sqlite3` is described by `bohai-20260101-020000.sqlite3.manifest.json`:
 the checksum and size of the file, the database vendor, when it was made, the migrations
-applied in it, and the length and head of its audit chain. `restore` checks the checksum
-before touching anything, and the audit head after restoring.
+applied in it, and the length and head of its audit chain. Since format 2 the stored files
+(kernel/files) travel beside it as `….sqlite3.files.tar`, whose checksum the manifest also holds.
+`restore` checks the checksums before touching anything, and the audit head after restoring.
 """
 import hashlib
 import json
@@ -14,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from bohai.kernel.audit.models import AuditRecord
 
-FORMAT = "bohai-backup/1"
+FORMAT = "bohai-backup/2"
+READABLE_FORMATS = ("bohai-backup/1", FORMAT)  # format 1: the database alone, no files
 CHECKSUM_ALGORITHM = "SM3"
 _CHUNK_BYTES = 1 << 20
 
@@ -45,6 +47,7 @@ class Manifest:
     audit_head: dict | None
     format: str = FORMAT
     algorithm: str = CHECKSUM_ALGORITHM
+    files: dict | None = None  # {"file", "checksum", "size", "count"} of the stored files' archive
 
 
 def summarise(cursor) -> DatabaseSummary:
@@ -79,7 +82,12 @@ def manifest_path(backup: Path) -> Path:
     return backup.with_name(backup.name + ".manifest.json")
 
 
-def write_manifest(backup: Path, *, vendor: str, created_at: str, summary: DatabaseSummary) -> Manifest:
+def files_archive_path(backup: Path) -> Path:
+    return backup.with_name(backup.name + ".files.tar")
+
+
+def write_manifest(backup: Path, *, vendor: str, created_at: str, summary: DatabaseSummary,
+                   files: dict | None = None) -> Manifest:
     manifest = Manifest(
         file=backup.name,
         checksum=sm3_of_file(backup),
@@ -89,6 +97,7 @@ def write_manifest(backup: Path, *, vendor: str, created_at: str, summary: Datab
         migrations={"applied": summary.migrations_applied, "latest": summary.latest_migrations},
         audit_records=summary.audit_records,
         audit_head=summary.audit_head,
+        files=files,
     )
     target = manifest_path(backup)
     target.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -107,10 +116,19 @@ def verified_manifest(backup: Path) -> Manifest:
         manifest = Manifest(**json.loads(described_by.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as error:
         raise BackupRefused(_("备份清单无法读取（%(error)s），拒绝恢复。") % {"error": error}) from None
-    if manifest.format != FORMAT or manifest.algorithm != CHECKSUM_ALGORITHM:
+    if manifest.format not in READABLE_FORMATS or manifest.algorithm != CHECKSUM_ALGORITHM:
         raise BackupRefused(_("不支持的备份格式：%(format)s") % {"format": manifest.format})
-    if backup.stat().st_size != manifest.size or sm3_of_file(backup) != manifest.checksum:
-        raise BackupRefused(
-            _("备份文件已损坏或被篡改：SM3 校验值与清单不符，拒绝恢复。（%(name)s）") % {"name": backup.name}
-        )
+    _check_file(backup, manifest.size, manifest.checksum)
+    if manifest.files is not None:
+        archive = files_archive_path(backup)
+        if not archive.is_file():
+            raise BackupRefused(_("找不到文件备份 %(path)s，拒绝恢复。") % {"path": archive.name})
+        _check_file(archive, manifest.files["size"], manifest.files["checksum"])
     return manifest
+
+
+def _check_file(path: Path, size: int, checksum: str) -> None:
+    if path.stat().st_size != size or sm3_of_file(path) != checksum:
+        raise BackupRefused(
+            _("备份文件已损坏或被篡改：SM3 校验值与清单不符，拒绝恢复。（%(name)s）") % {"name": path.name}
+        )

@@ -9,7 +9,7 @@ from bohai.kernel.backup.manifest import BackupRefused
 
 
 class Command(BaseCommand):
-    help = _("备份整个平台数据库（附 SM3 校验清单）。")
+    help = _("备份整个平台数据库与上传文件（附 SM3 校验清单）。")
 
     def add_arguments(self, parser):
         parser.add_argument("--output", type=Path, default=None, help=_("备份目录（默认 BOHAI_BACKUP_DIR）"))

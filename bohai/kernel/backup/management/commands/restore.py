@@ -12,7 +12,7 @@ MANIFEST_SUFFIX = ".manifest.json"
 
 
 class Command(BaseCommand):
-    help = _("从备份恢复整个平台数据库：先校验 SM3，再覆盖当前数据（请先停止平台）。")
+    help = _("从备份恢复整个平台数据库与上传文件：先校验 SM3，再覆盖当前数据（请先停止平台）。")
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help=_("备份文件（或其 .manifest.json 清单）"))
