@@ -1,0 +1,27 @@
+from django.utils.translation import gettext_lazy as _
+
+from bohai.kernel.accounts.roles import REFERENCE_READ, RoleSpec
+
+from .actions import load_catalogue
+
+APPLICATION_HANDLING = ("services.view_application", "services.change_application")
+
+ROLES = (
+    RoleSpec("service_officer", "审批人员", "审查、制证：办理本部门政务服务事项", (
+        *REFERENCE_READ, "identities.view_person", "identities.view_legalentity", *APPLICATION_HANDLING,
+    )),
+)
+
+ROLE_GRANTS = {
+    "window_clerk": ("services.add_application", *APPLICATION_HANDLING),
+    "department_head": (*APPLICATION_HANDLING, "services.view_review", "services.view_rectification",
+                        "services.change_rectification", "services.view_statistics"),
+    "city_officer": ("services.view_application", "services.view_review", "services.view_rectification",
+                     "services.change_rectification", "services.view_statistics"),
+    "county_officer": ("services.view_application", "services.view_review", "services.view_statistics"),
+    "platform_admin": ("services.view_application", "services.view_statistics", "services.change_serviceitem"),
+}
+
+
+def reference_steps():
+    return [(_("政务服务事项清单"), load_catalogue)]
