@@ -10,6 +10,10 @@ class Level(models.TextChoices):
     DANGER = "danger", _("紧急")
 
 
+# Tabler colour names for each level (status dots, badges, borders).
+LEVEL_COLOURS = {Level.INFO: "azure", Level.SUCCESS: "green", Level.WARNING: "yellow", Level.DANGER: "red"}
+
+
 class Notification(models.Model):
     """One message to one user, shown in the bell and the list of the face they use.
 
@@ -44,3 +48,7 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def colour(self) -> str:
+        return LEVEL_COLOURS.get(self.level, "azure")
