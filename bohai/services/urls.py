@@ -1,4 +1,4 @@
-from django.urls import path  # noqa: F401
+from . import portal_urls, work_urls
 
 app_name = "services"
-urlpatterns: list = []
+urlpatterns = [*portal_urls.urlpatterns, *work_urls.urlpatterns]

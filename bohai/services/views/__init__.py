@@ -1,0 +1,1 @@
+"""Pages of the services system: the portal's (residents, enterprises) and the workbench's (staff)."""
