@@ -48,7 +48,7 @@ def store_upload(uploaded, *, actor, allowed_kinds=DEFAULT_KINDS, max_bytes: int
     except kinds.Refused as refusal:
         raise ValidationError({field: [refusal.message]}) from None
     _put_on_disk(upload, digest, size)
-    return record_stored_file(
+    return _record_stored_file(
         actor=actor, digest=digest, size=size, kind=kind, original_name=clean_name(upload.name, kind),
     )
 
@@ -118,7 +118,7 @@ def _intact(path, digest: str) -> bool:
 
 
 @service_action
-def record_stored_file(*, actor, digest: str, size: int, kind: kinds.FileKind, original_name: str) -> StoredFile:
+def _record_stored_file(*, actor, digest: str, size: int, kind: kinds.FileKind, original_name: str) -> StoredFile:
     """The row of a file already in place (or the existing row of the same content), and its audit record."""
     stored = StoredFile.objects.filter(digest=digest).first()
     reused = stored is not None

@@ -145,6 +145,7 @@ def _check_pdf(stream: BinaryIO) -> None:
 
 
 register_kind(FileKind("pdf", gettext_lazy("PDF 文档"), "application/pdf", ".pdf", (b"%PDF-",), _check_pdf))
-register_kind(FileKind("jpeg", gettext_lazy("JPEG 图片"), "image/jpeg", ".jpg", (b"\xff\xd8\xff",), _check_image("JPEG"),
-                       (".jpeg", ".jpe")))
-register_kind(FileKind("png", gettext_lazy("PNG 图片"), "image/png", ".png", (b"\x89PNG\r\n\x1a\n",), _check_image("PNG")))
+register_kind(FileKind("jpeg", gettext_lazy("JPEG 图片"), "image/jpeg", ".jpg", (b"\xff\xd8\xff",),
+                       _check_image("JPEG"), (".jpeg", ".jpe")))
+register_kind(FileKind("png", gettext_lazy("PNG 图片"), "image/png", ".png", (b"\x89PNG\r\n\x1a\n",),
+                       _check_image("PNG")))

@@ -34,11 +34,14 @@ def test_a_pdf_is_stored_under_its_digest_with_its_detected_type(pdf):
     assert stored.size == len(pdf) and stored.original_name == "申请书.pdf"
     path = storage.path_for(stored.digest)
     assert path.read_bytes() == pdf
-    assert path.relative_to(storage.files_dir()).as_posix() == f"{stored.digest[:2]}/{stored.digest[2:4]}/{stored.digest}"
+    digest = stored.digest
+    assert path.relative_to(storage.files_dir()).as_posix() == f"{digest[:2]}/{digest[2:4]}/{digest}"
     assert path.stat().st_mode & 0o077 == 0
 
 
-@pytest.mark.parametrize("image_format,kind,content_type", [("PNG", "png", "image/png"), ("JPEG", "jpeg", "image/jpeg")])
+@pytest.mark.parametrize("image_format,kind,content_type", [
+    ("PNG", "png", "image/png"), ("JPEG", "jpeg", "image/jpeg"),
+])
 def test_images_are_recognised_by_content_not_by_name(image_format, kind, content_type):
     stored = store_upload(image_bytes(image_format), name="photo.pdf", actor="test")
     assert (stored.kind, stored.content_type) == (kind, content_type)
