@@ -222,6 +222,6 @@ def _qr_code(page, url: str) -> None:
 def _signature_line(page, license: License) -> None:
     page.setFont(FONT, 7)
     page.setFillColor(MUTED)
-    page.drawString(LABEL_X, 66, f"电子签名：SM2（GB/T 32918） · 密钥 {license.signing_key_id} · 签名时间 "
+    page.drawString(LABEL_X, 66, f"电子签名：SM2（GB/T 32918），密钥 {license.signing_key_id}，签名时间 "
                                  f"{timezone.localtime(license.signed_at):%Y-%m-%d}")
     page.drawString(LABEL_X, 56, f"签名内容摘要（SM3）：{license.payload_digest}")

@@ -67,11 +67,11 @@ class Verification:
 
     @property
     def label(self) -> str:
-        return Verdict(self.verdict).label
+        return str(Verdict(self.verdict).label)
 
     @property
     def explanation(self) -> str:
-        return EXPLANATIONS[self.verdict]
+        return str(EXPLANATIONS[self.verdict])
 
     @property
     def is_trusted(self) -> bool:
