@@ -72,3 +72,37 @@ def refresh_search_text(item: ServiceItem) -> None:
     department = Organisation.objects.filter(function=item.department).values_list("short_name", "name").first() or ("", "")
     parts = [item.name, item.keywords, *department, *item.life_events.values_list("name", flat=True), item.code]
     ServiceItem.objects.filter(pk=item.pk).update(search_text=" ".join(p for p in parts if p).lower())
+
+
+@service_action
+def save_item(item: ServiceItem, *, actor) -> ServiceItem:
+    """An administrator's change to an item (guide, limits, form, workflow), checked like the shipped catalogue."""
+    check_declaration(item.form or [], item_code=item.code)
+    if item.workflow:
+        Process.from_declaration(item.workflow, field="workflow")
+    if item.promised_days > item.statutory_days:
+        raise ValidationError({"promised_days": [_("承诺时限不能超过法定时限")]})
+    before = ServiceItem.objects.filter(pk=item.pk).values().first() if item.pk else None
+    item.save()
+    refresh_search_text(item)
+    record(actor=actor, action="services.item.save", target=item,
+           before=_comparable(before), after=_comparable(ServiceItem.objects.filter(pk=item.pk).values().first()))
+    return item
+
+
+def _comparable(values: dict | None) -> dict | None:
+    if values is None:
+        return None
+    return {k: v for k, v in values.items() if k not in ("search_text", "updated_at", "created_at")}
+
+
+@service_action
+def save_materials(item: ServiceItem, changed: list[ItemMaterial], removed: list[ItemMaterial], *, actor) -> None:
+    """An administrator's change to an item's material list, audited as one record."""
+    for material in removed:
+        material.delete()
+    for material in changed:
+        material.item = item
+        material.save()
+    record(actor=actor, action="services.item.materials", target=item,
+           after={"saved": [m.code for m in changed], "removed": [m.code for m in removed]})
