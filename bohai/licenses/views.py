@@ -1,5 +1,8 @@
 """Pages of the licence library: public verification, the holder's wallet (portal) and the staff
 list and detail with status changes (workbench)."""
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -8,6 +11,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bohai.kernel.audit.models import AuditRecord
@@ -131,11 +135,29 @@ def staff_detail(request, pk: int):
 def _detail_page(request, license: License, form, status: int = 200):
     may_change = (request.user.has_perm("licenses.change_license")
                   and License.objects.restrict(request.user, "change").filter(pk=license.pk).exists())
-    history = AuditRecord.objects.filter(target_type="licenses.license", target_id=str(license.pk)).order_by("-created_at")
     return render(request, "licenses/staff_detail.html", {
         "license": license, "rows": license_rows(license), "intact": is_intact(license), "form": form,
-        "may_change": may_change and bool(changes_allowed_from(license.status)), "history": history[:20],
+        "may_change": may_change and bool(changes_allowed_from(license.status)), "history": history_of(license),
     }, status=status)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    label: str
+    actor: str
+    at: datetime
+    reason: str
+
+
+def history_of(license: License, limit: int = 20) -> list[HistoryEntry]:
+    """The licence's own audit records, in words (expiry is recorded per batch and not listed here)."""
+    records = (AuditRecord.objects.filter(target_type="licenses.license", target_id=str(license.pk))
+               .order_by("-created_at")[:limit])
+    return [HistoryEntry(str(HISTORY_LABELS.get(r.action.rsplit(".", 1)[-1], r.action)), r.actor_label, r.created_at,
+                         (r.after or {}).get("status_reason", "")) for r in records]
+
+
+HISTORY_LABELS = {"issue": gettext_lazy("颁发"), **actions.CHANGE_LABELS}
 
 
 @staff_required
