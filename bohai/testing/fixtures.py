@@ -20,6 +20,12 @@ def _region(key, name, level, parent=None):
     return region
 
 
+@pytest.fixture(autouse=True)
+def stored_files_in_tmp(settings, tmp_path):
+    """Uploads in tests go to the test's own directory, never into var/files."""
+    settings.BOHAI_FILES_DIR = tmp_path / "files"
+
+
 @pytest.fixture
 def cangzhou(db):
     """The city with two counties (沧县, 青县) and a township in 沧县."""

@@ -21,21 +21,34 @@ from ..processes import ACCEPT_STAGE, ISSUE_STAGE, decision_stage, handling_regi
 from .timeline import add_event
 
 WITHDRAWABLE = (Status.SUBMITTED, Status.SUPPLEMENT, Status.IN_REVIEW)
+MATERIAL_MAX_BYTES = 10 * 1024 * 1024
 
 
-@service_action
-def submit_application(item: ServiceItem, *, actor, form_data: dict, applicant_person=None, applicant_entity=None,
-                       uploads: dict | None = None, paper_checked: list[str] = (), channel: str = Channel.ONLINE,
-                       idempotency_key: str = "", at=None) -> Application:
-    """Submit (or, with the same idempotency key, find again) an application; starts its workflow."""
+def submit_application(item: ServiceItem, *, actor, form_data: dict, uploads: dict | None = None,
+                       idempotency_key: str = "", **options) -> Application:
+    """Submit (or, with the same idempotency key, find again) an application; starts its workflow.
+
+    Uploads are checked and stored first, each by its own action: decoding a photo must not hold
+    the database's write lock (SQLite) inside the submission's transaction. A file stored for a
+    submission that is then refused is an orphan, removed by the files clean-up a day later.
+    """
     existing = _already_submitted(actor, idempotency_key)
     if existing is not None:
         return existing
+    stored, upload_problems = store_material_uploads(item, uploads or {}, actor)
+    return _submit(item, actor=actor, form_data=form_data, stored=stored, upload_problems=upload_problems,
+                   idempotency_key=idempotency_key, **options)
+
+
+@service_action
+def _submit(item: ServiceItem, *, actor, form_data: dict, stored: dict, upload_problems: dict, applicant_person=None,
+            applicant_entity=None, paper_checked: list[str] = (), channel: str = Channel.ONLINE, idempotency_key: str = "",
+            at=None) -> Application:
     at = at or timezone.now()
     applicant = _check_applicant(item, applicant_person, applicant_entity)
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list[str]] = dict(upload_problems)
     cleaned = _clean(lambda: clean_form(item.form, form_data or {}), problems)
-    planned = _plan_materials(item, applicant_person, applicant_entity, uploads or {}, paper_checked, channel, problems)
+    planned = _plan_materials(item, applicant_person, applicant_entity, stored, paper_checked, channel, problems)
     if problems:
         raise ValidationError(problems)
     region = handling_region(item, applicant.region)
@@ -48,8 +61,11 @@ def submit_application(item: ServiceItem, *, actor, form_data: dict, applicant_p
     try:
         with transaction.atomic():
             application.save()
-    except IntegrityError:
-        raise Conflict(_("该申请已提交（重复提交）"))
+    except IntegrityError:  # the same key submitted at the same moment: the first one stands
+        existing = _already_submitted(actor, idempotency_key)
+        if existing is None:
+            raise Conflict(_("该申请已提交（重复提交）"))
+        return existing
     _attach_materials(application, planned, actor)
     _start_workflow(application, item, region, at, actor)
     add_event(application, EventKind.SUBMITTED, actor=actor, at=at, channel=channel)
@@ -94,19 +110,24 @@ def request_supplement(application: Application, *, items: list[str], actor, at=
     return application
 
 
-@service_action
-def supplement_application(application: Application, *, actor, uploads: dict | None = None, form_data: dict | None = None,
-                           note: str = "", at=None) -> Application:
+def supplement_application(application: Application, *, actor, uploads: dict | None = None, **options) -> Application:
     """The applicant answers the notice; the clock runs again with the paused days added back."""
+    stored, upload_problems = store_material_uploads(application.item, uploads or {}, actor)
+    return _supplement(application, actor=actor, stored=stored, upload_problems=upload_problems, **options)
+
+
+@service_action
+def _supplement(application: Application, *, actor, stored: dict, upload_problems: dict, form_data: dict | None = None,
+                note: str = "", at=None) -> Application:
     at = at or timezone.now()
     application = _lock(application)
     if application.status != Status.SUPPLEMENT:
         raise Conflict(_("该申请当前无需补正"))
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list[str]] = dict(upload_problems)
     if form_data:
         merged = {**application.form_data, **form_data}
         application.form_data = _clean(lambda: clean_form(application.item.form, merged), problems)
-    stored = _store_uploads(application.item, uploads or {}, actor, problems)
+    stored = [_uploaded_material(application.item.materials.get(code=code), kept) for code, kept in stored.items()]
     if problems:
         raise ValidationError(problems)
     if not stored and not form_data:
@@ -179,24 +200,21 @@ def _clean(produce, problems: dict):
         return {}
 
 
-def _plan_materials(item, person, entity, uploads, paper_checked, channel, problems) -> list[ApplicationMaterial]:
+def _plan_materials(item, person, entity, stored: dict, paper_checked, channel, problems) -> list[ApplicationMaterial]:
     """Once-only: a material a valid licence covers comes from the library (A); the rest uploaded (C) or checked at the window (B)."""
     from bohai.licenses.queries import valid_licenses_of
 
     held = {}
     for license in valid_licenses_of(person=person, legal_entity=entity).select_related("license_type"):
         held.setdefault(license.license_type.code, license)
-    unknown = set(uploads) - set(item.materials.values_list("code", flat=True))
-    if unknown:
-        problems["uploads"] = [_("没有这些材料：%(codes)s") % {"codes": "、".join(sorted(unknown))}]
     planned = []
     for material in item.materials.all():
         license = held.get(material.replaced_by_license)
         if license is not None:
             planned.append(ApplicationMaterial(material_code=material.code, name=material.name,
                                                trust_level=TrustLevel.A, license_number=license.number))
-        elif material.code in uploads:
-            planned.extend(_store_uploads(item, {material.code: uploads[material.code]}, None, problems))
+        elif material.code in stored:
+            planned.append(_uploaded_material(material, stored[material.code]))
         elif channel == Channel.WINDOW and material.code in paper_checked:
             planned.append(ApplicationMaterial(material_code=material.code, name=material.name, trust_level=TrustLevel.B))
         elif material.requirement == MaterialRequirement.REQUIRED:
@@ -204,21 +222,23 @@ def _plan_materials(item, person, entity, uploads, paper_checked, channel, probl
     return planned
 
 
-def _store_uploads(item, uploads: dict, actor, problems) -> list[ApplicationMaterial]:
-    materials = {m.code: m for m in item.materials.all()}
-    stored = []
+def store_material_uploads(item, uploads: dict, actor) -> tuple[dict, dict]:
+    """Check and keep each uploaded material (PDF, JPEG, PNG up to 10 MB): ({code: StoredFile}, problems)."""
+    codes = set(item.materials.values_list("code", flat=True))
+    stored, problems = {}, {}
     for code, upload in uploads.items():
-        if code not in materials:
-            problems[f"materials.{code}"] = [_("没有这项材料")]
+        if code not in codes:
+            problems[f"materials.{code}"] = [_("本事项没有编号为 %(code)s 的材料") % {"code": code}]
             continue
         try:
-            kept = store_upload(upload, actor=actor or "applicant", field=f"materials.{code}")
+            stored[code] = store_upload(upload, actor=actor, max_bytes=MATERIAL_MAX_BYTES, field=f"materials.{code}")
         except ValidationError as error:
             problems.update(error.message_dict)
-            continue
-        stored.append(ApplicationMaterial(material_code=code, name=materials[code].name, trust_level=TrustLevel.C,
-                                          stored_file=kept))
-    return stored
+    return stored, problems
+
+
+def _uploaded_material(material, kept) -> ApplicationMaterial:
+    return ApplicationMaterial(material_code=material.code, name=material.name, trust_level=TrustLevel.C, stored_file=kept)
 
 
 def _attach_materials(application: Application, planned: list[ApplicationMaterial], actor) -> None:
