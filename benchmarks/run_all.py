@@ -25,8 +25,9 @@ MODEST_ARGUMENTS = {
     "person_lookup": ["--persons", "300000", "--lookups", "20000"],
     "import": ["--rows", "100000"],
     "audit": ["--updates", "2000", "--records", "200000"],
+    "licenses": ["--licenses", "300", "--verifications", "10000"],
 }
-ENGINE_AWARE = {"person_lookup", "import", "audit"}
+ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses"}
 
 
 def main() -> None:

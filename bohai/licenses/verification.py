@@ -5,14 +5,15 @@ issuing unit's SM2 public key. Any field changed behind the platform's back (a r
 restored old row) makes the licence "tampered", whatever its status says. Only an intact
 licence's status and dates are believed.
 """
+import functools
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import signing
-from .models import License, LicenseStatus
+from .models import License, LicenseStatus, LicenseType, SigningKey
 
 
 class Verdict(models.TextChoices):
@@ -85,13 +86,47 @@ def normalise_number(number: str) -> str:
 
 def verify_license(number: str) -> Verification:
     number = normalise_number(number)
-    license = (License.objects.select_related("license_type", "signing_key").filter(number=number).first()
-               if number else None)
+    license = stored_license(number) if number else None
     if license is None:
         return Verification(number, Verdict.UNKNOWN)
     if not is_intact(license):
         return Verification(number, Verdict.TAMPERED, license)
     return Verification(number, status_verdict(license), license)
+
+
+def stored_license(number: str) -> License | None:
+    """The licence with its type and signing key, by one fixed statement.
+
+    The public page's hot path: compiling the ORM query (two joins, the model's ordering) cost more
+    than the database's work and about as much as the SM2 check itself (measured in
+    benchmarks/bench_licenses.py), as with identities.actions.find_person.
+    """
+    statement = _license_by_number_statement(connection.ops.quote_name)
+    license = next(iter(License.objects.raw(statement, [number])), None)
+    if license is not None:
+        license.license_type = LicenseType(pk=license.license_type_id, code=license.joined_type_code)
+        license.signing_key = SigningKey(key_id=license.signing_key_id, public_key=license.joined_public_key,
+                                         seal=license.joined_seal, organisation_id=license.joined_key_unit)
+    return license
+
+
+@functools.lru_cache(maxsize=4)
+def _license_by_number_statement(quote) -> str:
+    def table(model):
+        return quote(model._meta.db_table)
+
+    def column(model, field):
+        return quote(model._meta.get_field(field).column)
+
+    return (
+        f"SELECT l.*, t.{column(LicenseType, 'code')} AS joined_type_code, "
+        f"k.{column(SigningKey, 'public_key')} AS joined_public_key, k.{column(SigningKey, 'seal')} AS joined_seal, "
+        f"k.{column(SigningKey, 'organisation')} AS joined_key_unit "
+        f"FROM {table(License)} l "
+        f"JOIN {table(LicenseType)} t ON t.{column(LicenseType, 'id')} = l.{column(License, 'license_type')} "
+        f"JOIN {table(SigningKey)} k ON k.{column(SigningKey, 'key_id')} = l.{column(License, 'signing_key')} "
+        f"WHERE l.{column(License, 'number')} = %s"
+    )
 
 
 def is_intact(license: License) -> bool:
