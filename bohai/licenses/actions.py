@@ -100,7 +100,7 @@ def issue_license(*, type_code: str, issuing_organisation, holder_person=None, h
     start, end = cleaning.clean_validity(license_type, issue_date, valid_from, valid_until)
     key = ensure_signing_key(issuing_organisation, actor=actor)
     region = issuing_organisation.region
-    division_code = region.code or region.key
+    division_code = division_code_of(region)
     license = License(
         identifier=str(uuid.uuid4()), number=_next_number(license_type, division_code, issue_date.year),
         name=license_type.name, license_type=license_type, type_version=license_type.version,
@@ -125,6 +125,13 @@ def _license_type(type_code: str) -> LicenseType:
     if license_type is None:
         raise ValidationError({"type_code": [_("证照类型 %(code)s 不存在") % {"code": type_code}]})
     return license_type
+
+
+def division_code_of(region) -> str:
+    """The GB/T 2260 code of the unit's place; a functional zone has none and takes its city's."""
+    while not region.code and region.parent_id:
+        region = region.parent
+    return region.code or region.key
 
 
 def _check_issuer(license_type: LicenseType, organisation) -> None:

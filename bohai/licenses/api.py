@@ -15,7 +15,6 @@ from .models import License
 from .pdf import license_pdf, pdf_filename
 from .throttling import VerificationThrottle
 from .verification import public_holder_name, verify_license
-from .views import held_by
 
 router = Router()
 
@@ -129,7 +128,7 @@ def list_license_types(request):
 @router.get("/mine", response=list[LicenseOut], summary="我持有的电子证照（本人及所代办的企业）")
 @paginate(PageNumbers)
 def my_licenses(request):
-    return License.objects.filter(held_by(request.auth)).select_related("license_type")
+    return License.objects.filter(queries.held_by(request.auth)).select_related("license_type")
 
 
 @router.get("/by-holder", response=list[LicenseOut], summary="按持证主体查询证照（限权限范围，记入审计）")

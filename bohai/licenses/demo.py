@@ -20,10 +20,14 @@ ENTITY_TYPES = ("business_licence",)
 BANKS = ("中国工商银行沧州分行", "中国农业银行沧州分行", "中国建设银行沧州分行", "沧州银行", "河北银行沧州分行")
 SCOPES = ("日用百货、五金交电销售", "管道及管件制造、销售", "餐饮服务", "农产品收购与销售", "货物运输代理",
           "软件开发与信息技术服务")
-# Every n-th newly issued demo licence (the named accounts' own stay valid) gets this status change.
-STATUS_CHANGES = ((97, "revoke", "证照信息有误，依申请撤销"), (89, "suspend", "涉嫌违法，依法暂扣"),
-                  (83, "cancel", "持证人申请注销"), (79, "transfer_out", "户口迁出本市"),
-                  (73, "revoke_by_penalty", "违法经营，依法吊销"))
+# Every n-th newly issued demo licence of a type (the named accounts' own stay valid) gets this change.
+STATUS_CHANGES = {
+    "resident_id_card": ((97, "revoke", "证件信息有误，依申请撤销"), (83, "cancel", "持证人申请注销")),
+    "household_register": ((79, "transfer_out", "户口迁出本市"),),
+    "social_security_card": ((89, "suspend", "卡片挂失，暂停使用"),),
+    "business_licence": ((13, "revoke_by_penalty", "违法经营，依法吊销"), (11, "suspend", "涉嫌违法经营，依法暂扣"),
+                         (17, "cancel", "企业申请注销登记"), (19, "revoke", "以欺骗手段取得登记，依法撤销")),
+}
 EXPIRED_EVERY = 41
 
 
@@ -90,7 +94,7 @@ def _valid_from(license_type: LicenseType, rng: random.Random, index: int) -> da
 
 
 def _change_status(license: License, index: int, actor) -> None:
-    for every, change, reason in STATUS_CHANGES:
+    for every, change, reason in STATUS_CHANGES.get(license.license_type.code, ()):
         if index % every == 0:
             getattr(actions, ACTIONS[change])(license, reason=reason, actor=actor)
             return

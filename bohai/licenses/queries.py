@@ -11,6 +11,16 @@ from bohai.kernel.organisations.actions import counterpart
 from .models import License, LicenseStatus, LicenseType
 
 
+def held_by(user) -> Q:
+    """The licences a signed-in user holds: as a person, and for the organisation they act for."""
+    condition = Q(pk__in=[])
+    if getattr(user, "person_id", None):
+        condition |= Q(holder_person_id=user.person_id)
+    if getattr(user, "legal_entity_id", None):
+        condition |= Q(holder_entity_id=user.legal_entity_id)
+    return condition
+
+
 def license_types():
     """Every licence type, by code."""
     return LicenseType.objects.order_by("code")

@@ -52,26 +52,16 @@ def verify(request, number: str):
 
 # The holder's wallet -----------------------------------------------------------------------------
 
-def held_by(user) -> Q:
-    """The licences the signed-in user holds: as a person, and for the organisation they act for."""
-    condition = Q(pk__in=[])
-    if user.person_id:
-        condition |= Q(holder_person_id=user.person_id)
-    if user.legal_entity_id:
-        condition |= Q(holder_entity_id=user.legal_entity_id)
-    return condition
-
-
 @login_required
 def wallet(request):
-    held = License.objects.filter(held_by(request.user)).select_related("license_type").order_by("license_type__code", "-issue_date")
+    held = License.objects.filter(queries.held_by(request.user)).select_related("license_type").order_by("license_type__code", "-issue_date")
     mine = [lic for lic in held if lic.holder_person_id]
     entity = [lic for lic in held if lic.holder_entity_id]
     return render(request, "licenses/wallet.html", {"personal": mine, "organisation": entity})
 
 
 def _held_license(request, number: str) -> License:
-    license = (License.objects.filter(held_by(request.user), number=number)
+    license = (License.objects.filter(queries.held_by(request.user), number=number)
                .select_related("license_type", "signing_key").first())
     if license is None:
         raise Http404

@@ -241,3 +241,14 @@ def test_the_issuing_unit_for_a_place(license_types, cangzhou, units):
     assert queries.issuing_unit("resident_id_card", cangzhou["township"]) == units["cang_police"]
     city_fire = organisation_in(cangzhou["city"], "fire_rescue")
     assert queries.issuing_unit("fire_safety_certificate", cangzhou["township"]) == city_fire
+
+
+def test_a_unit_in_a_functional_zone_numbers_with_its_citys_code(license_types, cangzhou, entity):
+    from bohai.kernel.regions.models import Region
+
+    zone = Region(key="ZONE-BHXQ", name="渤海新区", level="zone", parent=cangzhou["city"])
+    zone.path = zone.build_path()
+    zone.save()
+    licence = issue_business_licence(entity, organisation_in(zone, "market_regulation"))
+    assert licence.division_code == "130900" and licence.number.startswith("YYZZ130900")
+    assert verify_license(licence.number).verdict == Verdict.VALID

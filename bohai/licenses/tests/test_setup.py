@@ -42,8 +42,9 @@ def demo_world(cangzhou, license_types):
 
 def test_the_demo_step_issues_every_status_once_and_only_once(demo_world, monkeypatch):
     persons, entities = demo_world
-    monkeypatch.setattr(demo, "STATUS_CHANGES", ((5, "revoke", "错发"), (4, "suspend", "暂扣"), (3, "cancel", "注销"),
-                                                 (7, "transfer_out", "迁出"), (2, "revoke_by_penalty", "吊销")))
+    monkeypatch.setattr(demo, "STATUS_CHANGES", {
+        "resident_id_card": ((5, "revoke", "错发"), (3, "cancel", "注销")), "household_register": ((2, "transfer_out", "迁出"),),
+        "social_security_card": ((2, "suspend", "挂失"),), "business_licence": ((2, "revoke_by_penalty", "吊销"),)})
     monkeypatch.setattr(demo, "EXPIRED_EVERY", 11)
     result = demo.issue_demo_licenses(actor="system:demo", seed=2026)
     assert result["issued"] == 12 * 3 + 6 and result["expired"] >= 1
