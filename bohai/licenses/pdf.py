@@ -133,15 +133,24 @@ def _heading(page, license: License) -> None:
 
 def license_rows(license: License) -> list[tuple[str, str]]:
     """(label, value) of what the licence says, in the order it is printed and shown."""
-    labels = {field["key"]: field["label"] for field in license.license_type.fields}
     validity = f"{license.valid_from:%Y-%m-%d} 至 " + (
         f"{license.valid_until:%Y-%m-%d}" if license.valid_until else "长期")
     rows = [("持证主体", license.holder_name),
             (license.get_holder_id_type_display(), license.holder_id_masked)]
-    rows += [(labels.get(key, key), value) for key, value in license.extension.items()]
+    rows += extension_rows(license)
     rows += [("颁证单位", license.agency_name), ("颁证日期", f"{license.issue_date:%Y-%m-%d}"),
              ("有效期限", validity)]
     return rows
+
+
+def extension_rows(license: License) -> list[tuple[str, str]]:
+    """In the type's order (PostgreSQL's jsonb keeps keys in an order of its own); keys the type no longer
+    declares come last, under their own names."""
+    declared = [(field["key"], field["label"]) for field in license.license_type.fields]
+    values = license.extension
+    rows = [(label, values[key]) for key, label in declared if key in values]
+    known = {key for key, _label in declared}
+    return rows + [(key, value) for key, value in values.items() if key not in known]
 
 
 def _rows(page, license: License) -> float:

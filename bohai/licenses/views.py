@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bohai.kernel.audit.models import AuditRecord
+from bohai.kernel.identities import validators
 from bohai.kernel.pages.access import staff_required
 
 from . import actions, queries, throttling
@@ -94,7 +95,7 @@ def _pdf_response(license: License) -> HttpResponse:
 def staff_list(request):
     licenses = License.objects.restrict(request.user, "view").select_related("license_type")
     query = request.GET.get("q", "").strip()
-    if len(query) == 18:  # an identity number: a lookup by personal data, audited
+    if looks_like_identity_number(query):  # a lookup by personal data, audited
         licenses = queries.licenses_of_holder(id_number=query, actor=request.user,
                                               purpose=_("工作台证照查询")).select_related("license_type")
     elif query:
@@ -105,6 +106,17 @@ def staff_list(request):
         "types": LicenseType.objects.order_by("code"), "statuses": LicenseStatus.choices,
         "chosen_type": request.GET.get("type", ""), "chosen_status": request.GET.get("status", ""),
     })
+
+
+def looks_like_identity_number(text: str) -> bool:
+    """A resident identity number or a unified social credit code (an 18-character JY… licence number is neither)."""
+    for validate in (validators.validate_resident_id, validators.validate_credit_code):
+        try:
+            validate(text)
+            return True
+        except validators.IdentityValidationError:
+            continue
+    return False
 
 
 def _filtered(licenses, params):

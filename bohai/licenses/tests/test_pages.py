@@ -6,7 +6,7 @@ from bohai.kernel.accounts import actions as accounts
 from bohai.kernel.audit.models import AuditRecord
 from bohai.licenses import actions
 from bohai.licenses.models import License, LicenseStatus
-from bohai.testing.fixtures import TEST_PASSWORD, signed_in_client
+from bohai.testing.fixtures import TEST_PASSWORD, organisation_in, signed_in_client
 
 from .conftest import issue_business_licence, issue_id_card, new_person
 
@@ -148,3 +148,22 @@ def test_the_staff_detail_shows_a_tampered_record(id_card, cangzhou, make_staff)
     License.objects.filter(pk=id_card.pk).update(holder_name="李四")
     page = signed_in_client(make_staff("county_officer", cangzhou["cang"])).get(f"/work/licenses/{id_card.pk}/")
     assert 'data-intact="no"' in page.content.decode()
+
+
+def test_an_eighteen_character_licence_number_is_searched_as_a_number(license_types, cangzhou, entity, make_staff):
+    unit = organisation_in(cangzhou["cang"], "market_regulation")
+    permit = actions.issue_license(
+        type_code="food_business_permit", issuing_organisation=unit, holder_entity=entity, actor="test",
+        fields={"premises": "沧县", "main_business": "餐饮服务经营者", "business_items": "热食类食品制售",
+                "person_in_charge": "王建国"})
+    assert len(permit.number) == 18
+    page = signed_in_client(make_staff("county_officer", cangzhou["cang"])).get("/work/licenses/", {"q": permit.number})
+    assert permit.number in page.content.decode()
+    assert not AuditRecord.objects.filter(action="licenses.query_by_holder").exists()
+
+
+def test_a_credit_code_is_an_audited_holder_search(license_types, units, cangzhou, entity, make_staff):
+    licence = issue_business_licence(entity, units["cang_market"])
+    page = signed_in_client(make_staff("county_officer", cangzhou["cang"])).get("/work/licenses/", {"q": entity.credit_code})
+    assert licence.number in page.content.decode()
+    assert AuditRecord.objects.filter(action="licenses.query_by_holder").count() == 1

@@ -61,3 +61,9 @@ def test_a_long_type_name_and_long_values_fit(license_types, cangzhou, entity):
                 "usage": "商场"})
     text = _reader(pdf.render_pdf(licence)).pages[0].extract_text()
     assert licence.number in text and "公众聚集场所投入使用营业前消防安全检查合格证" in text
+
+
+def test_fields_are_shown_in_the_types_order(id_card):
+    id_card.extension = dict(reversed(list(id_card.extension.items())))
+    labels = [label for label, _value in pdf.license_rows(id_card)]
+    assert labels[2:6] == ["性别", "民族", "出生", "住址"]
