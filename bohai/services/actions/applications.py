@@ -17,6 +17,7 @@ from ..declared_forms import clean_form
 from ..models import (
     Application, ApplicationMaterial, Channel, EventKind, MaterialRequirement, ServiceItem, Status, TrustLevel,
 )
+from ..registration import register_new_entity, registers_entity
 from ..processes import ACCEPT_STAGE, ISSUE_STAGE, decision_stage, handling_region, process_for
 from .timeline import add_event
 
@@ -354,8 +355,11 @@ def _issue_license(application: Application, actor, at) -> None:
     if license_type is None or application.organisation is None:
         return
     fields = {**license_prefill(application, license_type, at), **getattr(application, "pending_license_fields", {})}
+    holder_person, holder_entity = application.applicant_person, application.applicant_entity
+    if registers_entity(license_type, application):
+        holder_person, holder_entity = None, register_new_entity(application, license_type, actor=actor)
     license = issue_license(type_code=license_type.code, issuing_organisation=application.organisation,
-                            holder_person=application.applicant_person, holder_entity=application.applicant_entity,
+                            holder_person=holder_person, holder_entity=holder_entity,
                             fields=fields, service_item_code=application.item.code,
                             application_number=application.number, actor=actor)
     application.status, application.license_number = Status.LICENSED, license.number
