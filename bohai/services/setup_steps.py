@@ -9,6 +9,7 @@ APPLICATION_HANDLING = ("services.view_application", "services.change_applicatio
 ROLES = (
     RoleSpec("service_officer", "审批人员", "审查、制证：办理本部门政务服务事项", (
         *REFERENCE_READ, "identities.view_person", "identities.view_legalentity", *APPLICATION_HANDLING,
+        "licenses.view_license",
     )),
 )
 

@@ -61,6 +61,18 @@ def test_rate_limit_answers_429_in_the_one_format(cangzhou, make_staff, monkeypa
     assert client.get("/api/v1/accounts/me").json()["code"] == "rate_limited"
 
 
+def test_anonymous_limit_ignores_a_forged_forwarded_for(db, monkeypatch):
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    throttle = api.throttle[0]
+    monkeypatch.setattr(throttle, "num_requests", 3)
+    client = Client()
+    statuses = [client.get("/api/v1/regions/geojson", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code for n in range(5)]
+    assert statuses[-1] == 429
+
+
 def test_openapi_document_is_served(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
