@@ -1,4 +1,18 @@
 """Workbench pages: window intake, task queue, application handling, rectifications, statistics."""
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import workbench
+
+urlpatterns = [
+    path("work/services/window/", workbench.window, name="window"),
+    path("work/services/tasks/", workbench.tasks, name="tasks"),
+    path("work/services/applications/", workbench.applications, name="work_applications"),
+    path("work/services/applications/<int:pk>/", workbench.application, name="work_application"),
+    path("work/services/applications/<int:pk>/tasks/<int:task_pk>/", workbench.act, name="work_application_act"),
+    path("work/services/applications/<int:pk>/materials/<int:material_pk>/", workbench.material_file,
+         name="work_application_material"),
+    path("work/services/rectifications/", workbench.rectifications, name="rectifications"),
+    path("work/services/rectifications/<int:pk>/", workbench.rectification, name="rectification"),
+    path("work/services/rectifications/<int:pk>/answer/", workbench.rectification_answer, name="rectification_answer"),
+    path("work/services/rectifications/<int:pk>/close/", workbench.rectification_close, name="rectification_close"),
+]
