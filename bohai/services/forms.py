@@ -145,7 +145,7 @@ class ReviewForm(forms.Form):
 class IdentityLookupForm(forms.Form):
     identity = forms.CharField(label=_("申请人证件号码"), max_length=18, widget=forms.TextInput(attrs={
         **INPUT, "class": "form-control form-control-lg font-monospace", "autocomplete": "off", "autofocus": True,
-        "placeholder": _("居民身份证号码或统一社会信用代码（18位）")}))
+        "placeholder": _("身份证号码或统一社会信用代码")}))
 
 
 class OutcomeForm(forms.Form):

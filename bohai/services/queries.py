@@ -301,7 +301,7 @@ def _step_view(step, task) -> StepView:
     view = StepView(step.name, "pending", step.days, step.hours)
     if task is None:
         return view
-    view.unit = task.organisation.name if task.organisation_id else ""
+    view.unit = (task.organisation.short_name or task.organisation.name) if task.organisation_id else ""
     view.due_at, view.completed_at, view.outcome = task.due_at, task.completed_at, task.outcome
     view.state = {TaskStatus.OPEN: "current", TaskStatus.DONE: "done"}.get(task.status, "skipped")
     if task.status == TaskStatus.DONE and task.outcome == "return":

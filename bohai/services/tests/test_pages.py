@@ -285,25 +285,39 @@ def test_progress_queries_are_limited_per_address(catalogue, resident, settings)
 
 # 一窗受理 ------------------------------------------------------------------------------------------------------
 
-def test_the_window_finds_the_applicant_by_identity_number(catalogue, resident, staff):
+def window_token(person):
+    from django.core import signing
+
+    from bohai.services.views.workbench import WINDOW_SALT
+
+    return signing.dumps({"person": person.pk, "entity": None}, salt=WINDOW_SALT)
+
+
+def test_the_window_finds_the_applicant_by_identity_number(catalogue, resident, staff, enterprise):
     client = signed_in_client(staff["clerk"])
-    page = client.get("/work/services/window/", {"identity": resident.person.id_number}).content.decode()
+    assert client.get("/work/services/window/").status_code == 200
+    page = client.post("/work/services/window/", {"identity": resident.person.id_number}).content.decode()
     assert "张明" in page and resident.person.id_number_masked in page and "TEST-HR-001" in page
+    assert resident.person.id_number not in page                          # carried as a signed token
     assert "TEST-HEALTH-002" not in page                                   # an entity item
-    unknown = client.get("/work/services/window/", {"identity": make_resident_id("130921", date(1970, 1, 1), 31)})
+    entity = client.post("/work/services/window/", {"identity": enterprise.credit_code.lower()}).content.decode()
+    assert enterprise.name in entity and "TEST-HEALTH-002" in entity and "TEST-HR-001" not in entity
+    unknown = client.post("/work/services/window/", {"identity": make_resident_id("130921", date(1970, 1, 1), 31)})
     assert 'data-unknown' in unknown.content.decode() and "/work/persons/new/" in unknown.content.decode()
-    invalid = client.get("/work/services/window/", {"identity": "130921199005011230"}).content.decode()
+    invalid = client.post("/work/services/window/", {"identity": "130921199005011230"}).content.decode()
     assert "校验码" in invalid
+    forged = client.post("/work/services/window/", {"applicant": "forged", "item": "TEST-HR-001"}, follow=True)
+    assert "申请人识别已过期" in forged.content.decode() and 'name="form-name"' not in forged.content.decode()
     assert signed_in_client(resident).get("/work/services/window/").status_code == 403
     assert signed_in_client(staff["hr_officer"]).get("/work/services/window/").status_code == 403
 
 
 def test_a_clerk_submits_with_paper_checks_and_accepts_at_once(catalogue, resident, staff):
     client = signed_in_client(staff["clerk"])
-    form = client.get("/work/services/window/", {"identity": resident.person.id_number, "item": "TEST-HR-001"})
+    form = client.post("/work/services/window/", {"applicant": window_token(resident.person), "item": "TEST-HR-001"})
     assert 'value="张明"' in form.content.decode() and 'name="paper-m1"' in form.content.decode()
     response = client.post("/work/services/window/", {
-        "identity": resident.person.id_number, "item": "TEST-HR-001", "idempotency_key": "w-1",
+        "applicant": window_token(resident.person), "item": "TEST-HR-001", "idempotency_key": "w-1",
         "form-name": "张明", "form-id_number": resident.person.id_number, "form-employer": "沧县某公司",
         "form-start_date": "2026-11-01", "paper-m1": "1", "paper-m2": "1", "accept_now": "1"})
     application = Application.objects.get()
@@ -316,7 +330,7 @@ def test_a_clerk_submits_with_paper_checks_and_accepts_at_once(catalogue, reside
 
 def test_a_window_submission_names_the_missing_material(catalogue, resident, staff):
     response = signed_in_client(staff["clerk"]).post("/work/services/window/", {
-        "identity": resident.person.id_number, "item": "TEST-HR-001", "idempotency_key": "w-2",
+        "applicant": window_token(resident.person), "item": "TEST-HR-001", "idempotency_key": "w-2",
         "form-name": "张明", "form-id_number": resident.person.id_number, "form-employer": "沧县某公司",
         "form-start_date": "2026-11-01", "paper-m1": "1"})
     assert response.status_code == 422 and not Application.objects.exists()

@@ -329,8 +329,9 @@ def progress(request):
     if not form.is_valid():
         return render(request, "services/progress.html", {"form": form}, status=422)
     application = queries.find_for_progress(form.cleaned_data["number"], form.cleaned_data["identity"])
-    if application is None:
-        return render(request, "services/progress.html", {"form": form, "not_found": True})
+    if application is None:           # one answer whichever part was wrong; the identity number is not echoed
+        return render(request, "services/progress.html", {
+            "form": ProgressForm(initial={"number": form.cleaned_data["number"]}), "not_found": True})
     return render(request, "services/progress.html", {
         "form": ProgressForm(initial={"number": application.number}), "application": application,
         "timeline": queries.public_timeline(application), "steps": queries.application_steps(application),

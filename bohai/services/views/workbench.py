@@ -3,6 +3,7 @@ scope with their action panel, stored materials, and the rectification of bad re
 import uuid
 
 from django.contrib import messages
+from django.core import signing
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -13,13 +14,14 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bohai.engines.workflows.models import TaskStatus, Warning, WorkflowTask
+from bohai.engines.workflows.models import InstanceStatus, TaskStatus, Warning, WorkflowTask
 from bohai.engines.workflows.queries import can_act, tasks_for
 from bohai.kernel.audit.service import Conflict
 from bohai.kernel.files.reading import StoredFileUnavailable, file_response
 from bohai.kernel.identities import validators
 from bohai.kernel.identities.actions import find_legal_entity, find_person
 from bohai.kernel.identities.cleaning import identity_message
+from bohai.kernel.identities.models import LegalEntity, Person
 from bohai.kernel.pages.access import staff_required
 from bohai.kernel.regions.models import Level, Region
 
@@ -31,9 +33,11 @@ from ..models import (
     Status,
 )
 from ..processes import ACCEPT_STAGE, ISSUE_STAGE
-from .portal import _idempotency_key, _split_errors, department_names
+from .portal import _idempotency_key, _split_errors, _upload_limit, department_names
 
 PAGE_SIZE = 50
+WINDOW_SALT = "services.window.applicant"
+WINDOW_TOKEN_SECONDS = 4 * 3600           # a window session: the applicant is identified again after this
 
 
 def _require(user, permission: str) -> None:
@@ -62,39 +66,66 @@ def find_applicant(identity: str):
 
 @staff_required
 def window(request):
+    """Identify the applicant, pick the item, fill the form and check the materials, submit (and accept).
+
+    Every step is a POST and the applicant travels as a signed token, so the identity number appears
+    neither in an address (logs, history) nor in the page beyond what the declared form asks."""
     _require(request.user, "services.add_application")
-    source = request.POST if request.method == "POST" else request.GET
-    lookup = IdentityLookupForm(source if source.get("identity") else None)
-    context = {"lookup": lookup, "identity": "", "person": None, "entity": None, "item": None}
-    if lookup.is_valid():
-        identity = "".join(lookup.cleaned_data["identity"].split()).upper()
-        kind, person, entity, problem = find_applicant(identity)
-        context.update(identity=identity, person=person, entity=entity)
-        if problem:
-            lookup.add_error("identity", problem)
-        elif person is None and entity is None:
-            context["unknown"] = kind
+    context = {"lookup": IdentityLookupForm(), "person": None, "entity": None, "item": None, "token": "",
+               "upload_limit": _upload_limit()}
+    if request.method == "POST":
+        if "identity" in request.POST:
+            _window_lookup(request, context)
         else:
-            _window_item(request, context, source)
-            if request.method == "POST" and context["item"] is not None:
+            _window_applicant(request, context)
+        if context["person"] is not None or context["entity"] is not None:
+            _window_item(request, context)
+            if context["item"] is not None and "idempotency_key" in request.POST:
                 done = _window_submit(request, context)
                 if done is not None:
                     return done
     return render(request, "services/window.html", context, status=422 if context.get("failed") else 200)
 
 
-def _window_item(request, context: dict, source) -> None:
+def _window_lookup(request, context: dict) -> None:
+    lookup = context["lookup"] = IdentityLookupForm(request.POST)
+    if not lookup.is_valid():
+        return
+    kind, person, entity, problem = find_applicant(lookup.cleaned_data["identity"])
+    if problem:
+        lookup.add_error("identity", problem)
+    elif person is None and entity is None:
+        context["unknown"] = kind
+    else:
+        context["lookup"] = IdentityLookupForm()          # the number is not echoed back into the page
+        context.update(person=person, entity=entity, token=signing.dumps(
+            {"person": person.pk if person else None, "entity": entity.pk if entity else None}, salt=WINDOW_SALT))
+
+
+def _window_applicant(request, context: dict) -> None:
+    token = request.POST.get("applicant", "")
+    try:
+        held = signing.loads(token, salt=WINDOW_SALT, max_age=WINDOW_TOKEN_SECONDS)
+    except signing.BadSignature:
+        messages.warning(request, _("申请人识别已过期，请重新输入证件号码。"))
+        return
+    person = Person.objects.select_related("region").filter(pk=held.get("person")).first() if held.get("person") else None
+    entity = LegalEntity.objects.filter(pk=held.get("entity")).first() if held.get("entity") else None
+    context.update(person=person, entity=entity, token=token)
+
+
+def _window_item(request, context: dict) -> None:
     kind = "person" if context["person"] is not None else "entity"
     items = ServiceItem.objects.filter(active=True, applicant_kinds__icontains=kind).order_by("name")
     names = department_names(items.values_list("department", flat=True))
     context["items"] = [(item, names.get(item.department, item.department)) for item in items]
-    code = (source.get("item") or "").strip()
+    code = (request.POST.get("item") or "").strip()
     item = items.filter(code=code).prefetch_related("materials").first() if code else None
     if item is None:
         return
     context["item"], context["department_name"] = item, names.get(item.department, item.department)
     context["plan"] = queries.materials_plan(item, person=context["person"], entity=context["entity"])
-    if request.method != "POST":
+    if "idempotency_key" not in request.POST:
         context["form"] = DeclaredForm(item.form, initial=queries.prefilled_form(
             item, person=context["person"], entity=context["entity"]))
         context["idempotency_key"] = uuid.uuid4().hex
@@ -138,6 +169,7 @@ def _window_submit(request, context: dict):
     if Application.objects.restrict(request.user, "view").filter(pk=application.pk).exists():
         return redirect("services:work_application", pk=application.pk)
     return redirect("services:window")
+
 
 
 # My queue ---------------------------------------------------------------------------------------------
@@ -221,13 +253,14 @@ def _handling_page(request, application: Application, *, bound: dict | None = No
                       .select_related("organisation", "region").order_by("id"))
     may_change = (request.user.has_perm("services.change_application")
                   and Application.objects.restrict(request.user, "change").filter(pk=application.pk).exists())
+    paused = application.workflow is not None and application.workflow.status == InstanceStatus.PAUSED
     panels = [_panel(application, task, (bound or {}).get(task.pk)) for task in open_tasks
-              if may_change and can_act(request.user, task)]
+              if may_change and not paused and can_act(request.user, task)]
     return render(request, "services/work_application.html", {
         "application": application, "form_rows": queries.masked_form_data(application),
         "materials": application.materials.select_related("stored_file", "checked_by"),
         "timeline": queries.internal_timeline(application), "steps": queries.application_steps(application),
-        "open_tasks": open_tasks, "panels": panels, "masked_name": queries.masked_applicant(application),
+        "open_tasks": open_tasks, "panels": panels, "paused": paused, "masked_name": queries.masked_applicant(application),
         "applicant_number": _applicant_number(application),
     }, status=status)
 
@@ -356,7 +389,7 @@ def material_file(request, pk: int, material_pk: int):
     material = get_object_or_404(application.materials.select_related("stored_file"), pk=material_pk,
                                  stored_file__isnull=False)
     try:
-        return file_response(material.stored_file, download_name=material.stored_file.original_name)
+        return file_response(material.stored_file, download_name=f"{application.number}-{material.material_code}-{material.name}")
     except StoredFileUnavailable as problem:
         messages.error(request, str(problem))
         return redirect("services:work_application", pk=pk)
