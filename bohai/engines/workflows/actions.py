@@ -4,6 +4,7 @@ The engine knows nothing of applications or cases: the system that owns the subj
 actions from its own and reads the returned Progress to move its subject's lifecycle along.
 """
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -21,6 +22,9 @@ from .definitions import Process, Stage, Step
 from .models import InstanceStatus, Outcome, TaskStatus, Warning, WorkflowInstance, WorkflowTask
 
 YELLOW_FRACTION = 2 / 3
+# Roles that act for a place, not for a unit: any holder over the region takes the task
+# (the service hall's windows take every department's items; a grid worker verifies in their grid).
+PLACE_ROLES = {"window_clerk", "grid_worker", "hotline_operator", "case_supervisor", "case_dispatcher"}
 
 
 @dataclass
@@ -97,6 +101,18 @@ def claim_task(task: WorkflowTask, *, actor) -> WorkflowTask:
     task.refresh_from_db()
     record(actor=actor, action="workflows.claim_task", target=task)
     return task
+
+
+@service_action
+def assign_unit(instance: WorkflowInstance, organisation, *, actor) -> WorkflowInstance:
+    """Name the unit that handles the rest of the process (a dispatcher's choice); later stages go to it."""
+    instance = _lock_instance(instance.pk)
+    before = {"organisation": instance.organisation_id, "department": instance.department}
+    instance.organisation, instance.department = organisation, organisation.function or instance.department
+    instance.save(update_fields=["organisation", "department", "updated_at"])
+    record(actor=actor, action="workflows.assign_unit", target=instance, before=before,
+           after={"organisation": organisation.pk, "department": instance.department})
+    return instance
 
 
 @service_action
@@ -206,11 +222,11 @@ def _new_task(instance: WorkflowInstance, stage: Stage, step: Step, at) -> Workf
     organisation = instance.organisation
     if step.department and step.department != instance.department:
         organisation = counterpart(step.department, instance.region)
-    if step.role == "window_clerk":
-        organisation = None  # the service hall's windows take every department's items
+    if step.role in PLACE_ROLES:
+        organisation = None
     task = WorkflowTask(instance=instance, stage_key=stage.key, step_key=step.key, name=step.name, role=step.role,
                         region=instance.region, organisation=organisation, opened_at=at,
-                        limit_days=step.days, limit_hours=step.hours)
+                        limit_days=step.days, limit_hours=step.hours, limit_clock_hours=step.clock_hours)
     _set_task_clock(task)
     return task
 
@@ -222,7 +238,11 @@ def _cancel_open_tasks(instance: WorkflowInstance, at) -> None:
 
 def _set_task_clock(task: WorkflowTask) -> None:
     calendar = working_calendar()
-    if task.limit_hours:
+    if task.limit_clock_hours:
+        paused = timedelta(days=task.paused_days)  # a pause of clock-hour work counts whole days back
+        task.due_at = task.opened_at + timedelta(hours=task.limit_clock_hours) + paused
+        task.yellow_at = task.opened_at + timedelta(hours=task.limit_clock_hours * YELLOW_FRACTION) + paused
+    elif task.limit_hours:
         task.due_at = calendar.add_working_hours(task.opened_at, task.limit_hours)
         task.yellow_at = calendar.add_working_hours(task.opened_at, task.limit_hours * YELLOW_FRACTION)
     elif task.limit_days is not None:

@@ -7,8 +7,9 @@
             {"key": "fire", "name": "消防审查", "role": "service_officer", "days": 5, "department": "fire_rescue"}]},
         {"key": "decide", "name": "决定", "role": "department_head", "days": 2}]}
 
-A step names the role that acts, its time limit in working days (`days`) or office hours
-(`hours`), and optionally the department (organisation function) that acts when it is not the
+A step names the role that acts, its time limit in working days (`days`), office hours
+(`hours`) or round-the-clock hours (`clock_hours`: a 12345 emergency is answered within 2 hours,
+night or day), and optionally the department (organisation function) that acts when it is not the
 process's own. A parallel stage finishes when every branch has. The declaration is kept with
 each running instance, so editing a catalogue never changes a process already under way.
 """
@@ -28,10 +29,12 @@ class Step:
     days: int | None = None
     hours: float | None = None
     department: str | None = None
+    clock_hours: float | None = None
 
     def declaration(self) -> dict:
         data = {"key": self.key, "name": self.name, "role": self.role}
-        data.update({k: v for k, v in (("days", self.days), ("hours", self.hours), ("department", self.department)) if v is not None})
+        data.update({k: v for k, v in (("days", self.days), ("hours", self.hours), ("clock_hours", self.clock_hours),
+                                       ("department", self.department)) if v is not None})
         return data
 
 
@@ -121,17 +124,18 @@ def _parse_step(raw, path: str, problems) -> Step:
     role = raw.get("role")
     if not isinstance(role, str) or not role:
         problems[f"{path}.role"] = [_("请指定办理角色")]
-    days, hours = raw.get("days"), raw.get("hours")
-    if (days is None) == (hours is None):
-        problems[f"{path}.days"] = [_("时限须为工作日（days）或工作小时（hours）之一")]
+    days, hours, clock_hours = raw.get("days"), raw.get("hours"), raw.get("clock_hours")
+    if sum(limit is not None for limit in (days, hours, clock_hours)) != 1:
+        problems[f"{path}.days"] = [_("时限须为工作日（days）、工作小时（hours）或自然小时（clock_hours）之一")]
     elif days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
         problems[f"{path}.days"] = [_("工作日时限须为非负整数")]
-    elif hours is not None and (not isinstance(hours, (int, float)) or hours <= 0):
-        problems[f"{path}.hours"] = [_("工作小时时限须为正数")]
+    for limit_name, value in (("hours", hours), ("clock_hours", clock_hours)):
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+            problems[f"{path}.{limit_name}"] = [_("小时时限须为正数")]
     department = raw.get("department")
     if department is not None and not isinstance(department, str):
         problems[f"{path}.department"] = [_("部门须为职能标识，如 fire_rescue")]
-    return Step(key, name, role or "", days, hours, department)
+    return Step(key, name, role or "", days, hours, department, clock_hours)
 
 
 def _key_and_name(raw: dict, path: str, problems) -> tuple[str, str]:

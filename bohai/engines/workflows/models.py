@@ -95,6 +95,7 @@ class WorkflowTask(models.Model):
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     limit_days = models.PositiveIntegerField(_("时限（工作日）"), null=True, blank=True)
     limit_hours = models.FloatField(_("时限（工作小时）"), null=True, blank=True)
+    limit_clock_hours = models.FloatField(_("时限（自然小时）"), null=True, blank=True)
     paused_days = models.PositiveIntegerField(_("已暂停工作日"), default=0)
     due_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
     yellow_at = models.DateTimeField(_("黄牌预警时间"), null=True, blank=True)

@@ -200,3 +200,21 @@ def test_reopen_stage_for_rework(started):
     actions.reopen_stage(started, "accept", reason="核查不通过，返工", actor="test")
     assert set(open_tasks(started)) == {"accept"}
     assert started.tasks.filter(step_key="planning", status=TaskStatus.CANCELLED).exists()
+
+
+def test_clock_hours_run_through_nights_and_weekends(cangzhou, units):
+    process = Process.from_declaration({"stages": [
+        {"key": "reply", "name": "答复", "role": "county_officer", "clock_hours": 2},
+        {"key": "close", "name": "办结", "role": "county_officer", "days": 1}]})
+    instance = actions.start_process(cangzhou["township"], process, region=cangzhou["cang"],
+                                     department="housing_construction", started_at=at("2026-11-07T23:00"), actor="test")
+    task = open_tasks(instance)["reply"]
+    assert task.due_at == at("2026-11-08T01:00")
+
+
+def test_a_dispatcher_assigns_the_unit_for_later_stages(started, units):
+    actions.assign_unit(started, units["fire_rescue"], actor="test")
+    actions.complete_task(open_tasks(started)["accept"], outcome="approve", actor="test")
+    assert open_tasks(started)["planning"].organisation == units["natural_resources"]  # a named department keeps its own
+    started.refresh_from_db()
+    assert started.department == "fire_rescue"
