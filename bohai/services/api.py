@@ -23,15 +23,15 @@ from django.utils.translation import gettext as _
 from ninja import Form, Header, Query, Router
 from ninja import Status as Reply
 from ninja.pagination import paginate
-from ninja.throttling import AnonRateThrottle
 
 from bohai.engines.workflows.models import InstanceStatus, TaskStatus, WorkflowInstance, WorkflowTask
 from bohai.engines.workflows.queries import actionable_condition, tasks_for
 from bohai.kernel.api.paging import PageNumbers, apply_ordering
-from bohai.kernel.audit.middleware import client_address
+from bohai.kernel.api.throttling import AddressRateThrottle
 from bohai.kernel.audit.service import Conflict
 from bohai.kernel.crypto.fields import blind_index, constant_time_equal
 from bohai.kernel.files.reading import file_response
+from bohai.kernel.identities.models import LegalEntity, Person
 from bohai.kernel.regions.models import Region
 
 from . import actions
@@ -42,7 +42,7 @@ from .models import (
 from .schemas import (
     ONLINE_APPLICATION_DEPTH, ApplicationDetailOut, ApplicationFilter, ApplicationRowOut, CompleteTaskIn,
     ItemDetailOut, ItemFilter, ItemSummaryOut, LifeEventOut, MyApplicationDetailOut, MyApplicationOut, ProgressOut,
-    ReasonIn, RequiredReasonIn, ReviewIn, ReviewOut, SupplementRequestIn, TaskFilter, TaskOut, TaskResultOut,
+    ReasonIn, RequiredReasonIn, ReviewIn, ReviewOut, SubmittedOut, SupplementRequestIn, TaskFilter, TaskOut, TaskResultOut,
     application_for_progress,
 )
 
@@ -75,7 +75,7 @@ SUPPLEMENT_BODY = _multipart({
 }, [])
 
 
-class ProgressThrottle(AnonRateThrottle):
+class ProgressThrottle(AddressRateThrottle):
     """Public progress queries per client address, stricter than the general public rate (guessing numbers
     and identity numbers must stay slow). Rate: BOHAI_SERVICES_PROGRESS_RATE, default 10/min, read per request."""
 
@@ -88,9 +88,6 @@ class ProgressThrottle(AnonRateThrottle):
         self.rate = getattr(settings, "BOHAI_SERVICES_PROGRESS_RATE", "10/min")
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request)
-
-    def get_ident(self, request) -> str:
-        return client_address(request)
 
 
 # The catalogue (public) ------------------------------------------------------------------------
@@ -198,10 +195,12 @@ def _applicant(user, item: ServiceItem, wanted: str | None) -> dict:
     if wanted == "entity":
         if not user.legal_entity_id:
             raise ValidationError({"applicant": [_("您的账户未绑定单位，不能以单位名义申请")]})
-        return {"applicant_entity": user.legal_entity}
+        return {"applicant_entity": LegalEntity.objects.select_related("region").defer("region__boundary")
+                .get(pk=user.legal_entity_id)}
     if not user.person_id:
         raise ValidationError({"applicant": [_("您的账户未绑定实名身份，不能以个人名义申请")]})
-    return {"applicant_person": user.person}
+    # The applicant's region comes along (its boundary left out): the action reads it to find where to handle.
+    return {"applicant_person": Person.objects.select_related("region").defer("region__boundary").get(pk=user.person_id)}
 
 
 def _form_json(text: str | None, field: str = "form") -> dict:
@@ -237,16 +236,18 @@ def _idempotency_key(value: str | None) -> str:
 
 
 def _submitted_before(user, key: str, item: ServiceItem) -> Application | None:
+    """The application this user already submitted under the key (one indexed lookup when there is none)."""
     if not key:
         return None
-    found = Application.objects.select_related("item", "organisation", "workflow").filter(
-        submitted_by=user, idempotency_key=key).first()
-    if found is not None and found.item_id != item.pk:
+    found = Application.objects.filter(submitted_by=user, idempotency_key=key).values_list("pk", "item_id").first()
+    if found is None:
+        return None
+    if found[1] != item.pk:
         raise Conflict(_("该 Idempotency-Key 已用于另一事项的申请，请换一个"))
-    return found
+    return Application.objects.select_related("item").get(pk=found[0])
 
 
-@router.post("/applications", response={201: MyApplicationDetailOut, 200: MyApplicationDetailOut}, openapi_extra=SUBMIT_BODY,
+@router.post("/applications", response={201: SubmittedOut, 200: SubmittedOut}, openapi_extra=SUBMIT_BODY,
              summary="提交申请（multipart：事项编码、表单 JSON、材料文件；支持 Idempotency-Key）")
 def submit(request, item: Form[str], form: Form[str] = "{}", applicant: Form[str] = "",
            idempotency_key: str = Header("", alias=IDEMPOTENCY_FIELD)):
@@ -273,7 +274,7 @@ def submit(request, item: Form[str], form: Form[str] = "{}", applicant: Form[str
         if existing is None:
             raise
         return Reply(200, existing)
-    return Reply(201, _my_application(user, application.number))
+    return Reply(201, application)
 
 
 @router.get("/applications/mine", response=list[MyApplicationOut], summary="我的办件（本人及所代办单位的申请）")

@@ -318,6 +318,24 @@ class MyApplicationOut(Schema):
     license_number: str
 
 
+class SubmittedOut(Schema):
+    """The answer to a submission (and to its repetition with the same Idempotency-Key)."""
+
+    number: str
+    item_code: str = Field(alias="item.code")
+    item_name: str = Field(alias="item.name")
+    applicant_name: str
+    status: str
+    status_label: str = Field(alias="get_status_display")
+    submitted_at: datetime
+    due_at: datetime | None = Field(description="法定办结时限截止")
+    detail: str = Field(description="办件详情的地址：表单、材料及其来源（电子证照库调取 A、上传 C）、办理过程")
+
+    @staticmethod
+    def resolve_detail(application) -> str:
+        return f"/api/v1/services/applications/mine/{application.number}"
+
+
 class MyApplicationDetailOut(MyApplicationOut):
     form_data: dict = Field(description="表单内容（身份证号、手机号脱敏）")
     materials: list[ApplicationMaterialOut]
