@@ -1,0 +1,448 @@
+"""The government-service office's figures (政务服务统计), counted by the database.
+
+Which applications
+    An application counts once it is submitted (`submitted_at` set; drafts never count). Every
+    figure below is about the applications *submitted* in the period, whatever happened to them
+    since: the period is a range of local dates (Asia/Shanghai) of `submitted_at`, the dashboard's
+    months being whole months (2026-01 … 2026-03 = submitted from 1 January 00:00 to 31 March
+    24:00 local time). The other filters: county (the handling region's subtree: a county takes
+    its townships; the city takes everything), department (the item's implementing function,
+    `ServiceItem.department`, e.g. "civil_affairs", which is the function of the handling unit)
+    and item. A user sees only what `Application.objects.restrict(user, "view")` returns: a
+    county officer their county, a department head their unit.
+
+Volumes
+    submitted        every application in the set
+    accepted         `accepted_at` set: passed 受理 (whatever came after)
+    completed        status completed (办结: approved and delivered)
+    rejected         status rejected (不予受理)
+    denied           status denied (不予许可)
+    withdrawn        status withdrawn
+    in progress      status submitted, supplement, in_review, approved or licensed
+    overdue          in progress, not awaiting a supplement (the clock stands still then), and the
+                     statutory limit `due_at` already past (`now`)
+
+Rates: Decimal percentages (0–100, two decimals); None when the denominator is 0
+    online handling rate (网上办理率)  handled_online / submitted × 100. `handled_online` is fixed
+                     at submission: not at the window, for an item whose online depth is online
+                     acceptance or fully online (standards.md). The plan's target: ≥ 90 %.
+    on-time rate (按时办结率)  completed with `on_time` true / completed with `on_time` recorded × 100
+    average working days    mean `working_days` of the completed applications (working days from
+                     submission to completion, paused days excluded: services.actions _complete)
+
+Satisfaction (好差评 of the applications in the set, whenever the review was given)
+    reviews          reviews of those applications
+    satisfaction     reviews rated 4 (满意) or 5 (非常满意) / reviews × 100
+    mean rating      sum of ratings / reviews, 1–5, two decimals
+    bad reviews      rated 1 or 2 (不满意, 非常不满意); each opens a rectification
+    rectifications   open: status open; overdue: open and past its due date; answered: answered or
+                     closed; on-time rate: on_time true / answered × 100
+
+How it is counted
+    One aggregate query per grouping, conditional COUNT/SUM over the filtered rows (reviews by
+    a LEFT JOIN of their one-to-one table): by item (which also gives the department roll-up and
+    the totals), by handling region (rolled up to counties in Python: a few dozen rows) and by
+    month (a CASE over the month boundaries, the same SQL on SQLite and PostgreSQL). Every
+    measure is a count or a sum, so rolling groups up is exact; rates are computed last.
+"""
+import calendar
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bohai.engines.workdays.clock import LOCAL_ZONE
+from bohai.kernel.organisations.models import Organisation
+from bohai.kernel.regions.models import Level, Region
+
+from .models import Application, RectificationStatus, Rating, Rectification, Review, ServiceItem, Status
+
+ONLINE_TARGET = Decimal("90")
+IN_PROGRESS = (Status.SUBMITTED, Status.SUPPLEMENT, Status.IN_REVIEW, Status.APPROVED, Status.LICENSED)
+CLOCK_RUNNING = (Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED, Status.LICENSED)
+GROUPINGS = ("department", "county", "month", "item")
+MAX_MONTHS = 120
+TWO_PLACES = Decimal("0.01")
+CITY_LEVEL_KEY = "_city"
+
+
+# Filters ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """Which applications: submitted between `start` and `end` (local dates, both included),
+    handled in `region`'s subtree, by `department` (organisation function), of `item`."""
+
+    start: date | None = None
+    end: date | None = None
+    region: Region | None = None
+    department: str = ""
+    item: ServiceItem | None = None
+
+    @classmethod
+    def for_months(cls, first: date | None, last: date | None, **others) -> "Filters":
+        """Whole months: from the first day of `first`'s month to the last day of `last`'s."""
+        start = first.replace(day=1) if first else None
+        end = last.replace(day=calendar.monthrange(last.year, last.month)[1]) if last else None
+        return cls(start=start, end=end, **others)
+
+    def condition(self, prefix: str = "") -> Q:
+        """The filter as a condition on Application, or on a model reaching it through `prefix`
+        ("application__" from Review)."""
+        condition = Q(**{f"{prefix}submitted_at__isnull": False})
+        if self.start:
+            condition &= Q(**{f"{prefix}submitted_at__gte": local_midnight(self.start)})
+        if self.end:
+            condition &= Q(**{f"{prefix}submitted_at__lt": local_midnight(self.end + timedelta(days=1))})
+        if self.region is not None:
+            subtree = Region.objects.filter(path__startswith=self.region.path).values("pk")
+            condition &= Q(**{f"{prefix}region_id__in": subtree})
+        if self.department:
+            items = ServiceItem.objects.filter(department=self.department).values("pk")
+            condition &= Q(**{f"{prefix}item_id__in": items})
+        if self.item is not None:
+            condition &= Q(**{f"{prefix}item_id": self.item.pk})
+        return condition
+
+    def describe(self) -> dict:
+        return {"start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
+                "region": self.region.key if self.region else None, "department": self.department or None,
+                "item": self.item.code if self.item else None}
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
+
+
+def find_region(value) -> Region | None:
+    """A Region from itself, its key or its division code; None for empty; LookupError when unknown."""
+    if value is None or value == "" or isinstance(value, Region):
+        return value or None
+    regions = Region.objects.defer("boundary")
+    found = regions.filter(key=str(value)).first() or regions.filter(code=str(value)).first()
+    if found is None:
+        raise LookupError(value)
+    return found
+
+
+# Scope -----------------------------------------------------------------------------------------
+
+def applications(filters: Filters = Filters(), user=None) -> QuerySet:
+    """The applications the figures count: within `user`'s view scope (all of them without a user)."""
+    queryset = Application.objects.all() if user is None else Application.objects.restrict(user, "view")
+    return queryset.filter(filters.condition()).order_by()
+
+
+def scope_condition(user, prefix: str) -> Q | None:
+    """What restrict(user, "view") keeps of Application, on a model reaching it through `prefix`;
+    None when the user may see no application."""
+    if user is None:
+        return Q()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Q()
+    scopes = user.scopes_for("services.view_application")
+    if not scopes:
+        return None
+    condition = Q()
+    for region_path, organisation_path in scopes:
+        clause = Q(**{f"{prefix}region__path__startswith": region_path})
+        if organisation_path:
+            clause &= Q(**{f"{prefix}organisation__path__startswith": organisation_path})
+        condition |= clause
+    return condition
+
+
+def _related(model, filters: Filters, user, prefix: str) -> QuerySet:
+    scope = scope_condition(user, prefix)
+    if scope is None:
+        return model.objects.none()
+    return model.objects.filter(scope, filters.condition(prefix)).order_by()
+
+
+# Measures --------------------------------------------------------------------------------------
+
+@dataclass
+class Measures:
+    """Counts and sums of a set of applications; every field adds up across groups."""
+
+    submitted: int = 0
+    accepted: int = 0
+    completed: int = 0
+    rejected: int = 0
+    denied: int = 0
+    withdrawn: int = 0
+    in_progress: int = 0
+    overdue: int = 0
+    online: int = 0
+    timed: int = 0          # completed with on_time recorded
+    on_time: int = 0
+    days_counted: int = 0   # completed with working_days recorded
+    days_total: int = 0
+    reviews: int = 0
+    satisfied: int = 0
+    bad: int = 0
+    rating_total: int = 0
+
+    def __add__(self, other: "Measures") -> "Measures":
+        return Measures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Measures":
+        return cls(**{f.name: row.get(f.name) or 0 for f in fields(cls)})
+
+    @property
+    def online_rate(self) -> Decimal | None:
+        return percentage(self.online, self.submitted)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return percentage(self.on_time, self.timed)
+
+    @property
+    def average_days(self) -> Decimal | None:
+        return ratio(self.days_total, self.days_counted)
+
+    @property
+    def satisfaction(self) -> Decimal | None:
+        return percentage(self.satisfied, self.reviews)
+
+    @property
+    def mean_rating(self) -> Decimal | None:
+        return ratio(self.rating_total, self.reviews)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "online_rate": self.online_rate, "on_time_rate": self.on_time_rate,
+                "average_days": self.average_days, "satisfaction": self.satisfaction, "mean_rating": self.mean_rating}
+
+
+def ratio(numerator, denominator) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def percentage(part, whole) -> Decimal | None:
+    return ratio(Decimal(part) * 100, whole)
+
+
+def measure_expressions(now: datetime) -> dict:
+    """The aggregates of Measures, for .aggregate() or .values(...).annotate()."""
+    completed = Q(status=Status.COMPLETED)
+    return {
+        "submitted": Count("pk"),
+        "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
+        "completed": Count("pk", filter=completed),
+        "rejected": Count("pk", filter=Q(status=Status.REJECTED)),
+        "denied": Count("pk", filter=Q(status=Status.DENIED)),
+        "withdrawn": Count("pk", filter=Q(status=Status.WITHDRAWN)),
+        "in_progress": Count("pk", filter=Q(status__in=IN_PROGRESS)),
+        "overdue": Count("pk", filter=Q(status__in=CLOCK_RUNNING, due_at__lt=now)),
+        "online": Count("pk", filter=Q(handled_online=True)),
+        "timed": Count("pk", filter=completed & Q(on_time__isnull=False)),
+        "on_time": Count("pk", filter=completed & Q(on_time=True)),
+        "days_counted": Count("pk", filter=completed & Q(working_days__isnull=False)),
+        "days_total": Sum("working_days", filter=completed),
+        "reviews": Count("review"),
+        "satisfied": Count("review", filter=Q(review__rating__gte=Rating.SATISFIED)),
+        "bad": Count("review", filter=Q(review__rating__lte=Rating.DISSATISFIED)),
+        "rating_total": Sum("review__rating"),
+    }
+
+
+# Groupings -------------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    measures: Measures
+    department: str = ""  # of an item row
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, **self.measures.as_dict()}
+
+
+@dataclass
+class Summary:
+    measures: Measures
+    rating_counts: dict[int, int] = field(default_factory=dict)  # 5 → count of 非常满意 …
+    rectifications: dict[str, int | Decimal | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        ratings = [{"rating": value, "label": str(label), "count": self.rating_counts.get(value, 0)}
+                   for value, label in sorted(Rating.choices, reverse=True)]
+        return {**self.measures.as_dict(), "online_target": ONLINE_TARGET, "ratings": ratings,
+                "rectifications": self.rectifications}
+
+
+def summary(filters: Filters = Filters(), user=None, now: datetime | None = None, measures: Measures | None = None) -> Summary:
+    """The totals, the distribution of ratings and the rectifications; `measures` when already
+    summed from a breakdown (the dashboard does not count the rows twice)."""
+    now = now or timezone.now()
+    if measures is None:
+        measures = Measures.from_row(applications(filters, user).aggregate(**measure_expressions(now)))
+    return Summary(measures, rating_counts(filters, user), rectification_figures(filters, user, now))
+
+
+def rating_counts(filters: Filters = Filters(), user=None) -> dict[int, int]:
+    rows = _related(Review, filters, user, "application__").values("rating").annotate(count=Count("pk"))
+    return {row["rating"]: row["count"] for row in rows}
+
+
+def rectification_figures(filters: Filters = Filters(), user=None, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    open_ = Q(status=RectificationStatus.OPEN)
+    answered = Q(status__in=(RectificationStatus.ANSWERED, RectificationStatus.CLOSED))
+    figures = _related(Rectification, filters, user, "review__application__").aggregate(
+        total=Count("pk"), open=Count("pk", filter=open_), overdue=Count("pk", filter=open_ & Q(due_at__lt=now)),
+        answered=Count("pk", filter=answered), closed=Count("pk", filter=Q(status=RectificationStatus.CLOSED)),
+        answered_on_time=Count("pk", filter=answered & Q(on_time=True)))
+    figures["on_time_rate"] = percentage(figures["answered_on_time"], figures["answered"])
+    return figures
+
+
+def breakdown(by: str, filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
+    """Rows by department, county, month or item: departments and items by volume, largest first;
+    counties in division-code order (the city's own level first); months in order."""
+    if by not in GROUPINGS:
+        raise ValueError(by)
+    now = now or timezone.now()
+    if by == "month":
+        return by_month(filters, user, now)
+    if by == "county":
+        return by_county(filters, user, now)
+    items = by_item(filters, user, now)
+    return items if by == "item" else by_department(items)
+
+
+def by_item(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
+    now = now or timezone.now()
+    grouped = applications(filters, user).values("item_id").annotate(**measure_expressions(now))
+    counted = {row["item_id"]: Measures.from_row(row) for row in grouped}
+    items = ServiceItem.objects.filter(pk__in=counted).only("code", "name", "department")
+    rows = [Row(item.code, item.name, counted[item.pk], item.department) for item in items]
+    return sorted(rows, key=lambda row: (-row.measures.submitted, row.key))
+
+
+def by_department(item_rows: list[Row]) -> list[Row]:
+    """Roll the item rows up to their departments (organisation functions)."""
+    totals: dict[str, Measures] = {}
+    for row in item_rows:
+        totals[row.department] = totals.get(row.department, Measures()) + row.measures
+    names = department_names(totals)
+    rows = [Row(function, names.get(function, function), measures) for function, measures in totals.items()]
+    return sorted(rows, key=lambda row: (-row.measures.submitted, row.key))
+
+
+def department_names(functions) -> dict[str, str]:
+    """Each function's name as the city's unit of that function is called (民政局 …)."""
+    names = {}
+    units = Organisation.objects.filter(function__in=list(functions)).select_related("region").order_by("path")
+    for unit in units:
+        current = names.get(unit.function)
+        if current is None or unit.region.level == Level.CITY:
+            names[unit.function] = unit.short_name or unit.name
+    return names
+
+
+def by_county(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
+    """Rows per county-level unit (counties and functional zones); what the city handles itself is one row."""
+    now = now or timezone.now()
+    grouped = applications(filters, user).values("region_id").annotate(**measure_expressions(now))
+    counted = {row["region_id"]: Measures.from_row(row) for row in grouped}
+    regions = {r.pk: r for r in Region.objects.filter(pk__in=counted).defer("boundary")}
+    counties = {r.key: r for r in Region.objects.filter(level__in=(Level.COUNTY, Level.ZONE)).defer("boundary")}
+    totals: dict[str, Measures] = {}
+    for region_id, measures in counted.items():
+        key = county_key(regions[region_id], counties)
+        totals[key] = totals.get(key, Measures()) + measures
+    rows = []
+    for key, measures in totals.items():
+        if key == CITY_LEVEL_KEY:
+            rows.append(Row(key, _("市本级"), measures))
+        else:
+            rows.append(Row(key, counties[key].name, measures))
+    return sorted(rows, key=lambda row: ("" if row.key == CITY_LEVEL_KEY else (counties[row.key].code or "~" + row.key)))
+
+
+def county_key(region: Region, counties: dict[str, Region]) -> str:
+    for key in region.path.strip("/").split("/"):
+        if key in counties:
+            return key
+    return CITY_LEVEL_KEY
+
+
+def by_month(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
+    """Rows per month of submission, every month of the range present (empty ones as zeros)."""
+    now = now or timezone.now()
+    months = month_range(filters, user)
+    if not months:
+        return []
+    bounded = Filters(start=filters.start or months[0], end=filters.end or last_day(months[-1]), region=filters.region,
+                      department=filters.department, item=filters.item)
+    boundaries = [local_midnight(add_months(months[0], n + 1)) for n in range(len(months))]
+    bucket = Case(*[When(submitted_at__lt=moment, then=Value(n)) for n, moment in enumerate(boundaries)],
+                  default=Value(-1), output_field=IntegerField())
+    grouped = (applications(bounded, user).annotate(month_index=bucket).values("month_index")
+               .annotate(**measure_expressions(now)))
+    counted = {row["month_index"]: Measures.from_row(row) for row in grouped}
+    return [Row(f"{month:%Y-%m}", f"{month.year}年{month.month}月", counted.get(n, Measures()))
+            for n, month in enumerate(months)]
+
+
+def month_range(filters: Filters, user=None) -> list[date]:
+    """The first days of the months the filter spans; without dates, those the data spans."""
+    start, end = filters.start, filters.end
+    if start is None or end is None:
+        span = applications(Filters(region=filters.region, department=filters.department, item=filters.item), user)
+        bounds = span.aggregate(first=Min("submitted_at"), last=Max("submitted_at"))
+        if bounds["first"] is None:
+            return []
+        start = start or timezone.localtime(bounds["first"], LOCAL_ZONE).date()
+        end = end or timezone.localtime(bounds["last"], LOCAL_ZONE).date()
+    month, months = start.replace(day=1), []
+    while month <= end and len(months) < MAX_MONTHS:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def add_months(day: date, count: int) -> date:
+    index = day.year * 12 + day.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def last_day(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def last_months(count: int = 12, today: date | None = None) -> tuple[date, date]:
+    """The first day of the month `count - 1` months back and the last day of this month."""
+    today = today or timezone.localdate()
+    this_month = today.replace(day=1)
+    return add_months(this_month, 1 - count), last_day(this_month)
+
+
+# For the planning system -----------------------------------------------------------------------
+
+def online_handling_rate(start=None, end=None, region=None) -> Decimal | None:
+    """网上办理率 in percent (e.g. Decimal("91.25")) of the applications submitted from `start` to `end`
+    (dates, both included; open ends allowed) handled in `region` (a Region, key or code; the whole
+    platform when None). None when nothing was submitted. The plan's target: ≥ 90."""
+    figures = applications(Filters(start=start, end=end, region=find_region(region))).aggregate(
+        submitted=Count("pk"), online=Count("pk", filter=Q(handled_online=True)))
+    return percentage(figures["online"], figures["submitted"])
+
+
+def on_time_rate(start=None, end=None, region=None) -> Decimal | None:
+    """按时办结率 in percent of the completed applications among those submitted from `start` to `end`
+    in `region`; None when none is completed."""
+    figures = applications(Filters(start=start, end=end, region=find_region(region))).aggregate(
+        timed=Count("pk", filter=Q(status=Status.COMPLETED, on_time__isnull=False)),
+        on_time=Count("pk", filter=Q(status=Status.COMPLETED, on_time=True)))
+    return percentage(figures["on_time"], figures["timed"])
