@@ -26,3 +26,9 @@ ROLE_GRANTS = {
 
 def reference_steps():
     return [(_("政务服务事项清单"), load_catalogue)]
+
+
+def demo_steps():
+    from .demo import generate_demo_applications
+
+    return [(_("政务服务办件（近一年）"), generate_demo_applications)]
