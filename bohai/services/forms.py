@@ -60,10 +60,22 @@ def _declared_field(spec: dict, regions) -> forms.Field:
     raise ValueError(f"no widget for declared type {kind!r}")
 
 
-def region_choices() -> list[tuple[str, str]]:
-    """Counties, zones and townships of the city, townships under their county."""
-    regions = Region.objects.filter(level__in=[Level.COUNTY, Level.ZONE, Level.TOWNSHIP]).order_by("path")
-    return [(r.key, r.name if r.level != Level.TOWNSHIP else f"\u3000{r.name}") for r in regions]
+def region_choices(around=()) -> list[tuple[str, str]]:
+    """Counties, zones and townships of the city, townships under their county; for a place deeper than a
+    township (a prefilled village or community), the villages and communities of its township too."""
+    regions = list(Region.objects.filter(level__in=[Level.COUNTY, Level.ZONE, Level.TOWNSHIP]).order_by("path"))
+    under = {}
+    for place in Region.objects.filter(key__in=[key for key in around if key]).exclude(
+            level__in=[Level.CITY, Level.COUNTY, Level.ZONE, Level.TOWNSHIP]):
+        township = next((r for r in regions if r.level == Level.TOWNSHIP and place.path.startswith(r.path)), None)
+        if township is not None:
+            places = list(Region.objects.filter(path__startswith=township.path, level=Level.COMMUNITY).order_by("path"))
+            under[township.pk] = places if place in places else [*places, place]
+    choices = []
+    for region in regions:
+        choices.append((region.key, region.name if region.level != Level.TOWNSHIP else f"\u3000{region.name}"))
+        choices += [(place.key, f"\u3000\u3000{place.name}") for place in under.get(region.pk, [])]
+    return choices
 
 
 class DeclaredForm(forms.Form):
@@ -73,7 +85,11 @@ class DeclaredForm(forms.Form):
     def __init__(self, specs: list[dict], *args, prefix: str = "form", **kwargs):
         super().__init__(*args, prefix=prefix, **kwargs)
         self.specs = [spec for spec in specs if spec["type"] != "attachment"]
-        regions = region_choices() if any(spec["type"] == "region" for spec in self.specs) else []
+        regions = []
+        if any(spec["type"] == "region" for spec in self.specs):
+            values = {**(self.initial or {}), **{key[len(prefix) + 1:]: value for key, value in (self.data or {}).items()
+                                                 if key.startswith(f"{prefix}-")}}
+            regions = region_choices([values.get(spec["key"]) for spec in self.specs if spec["type"] == "region"])
         for spec in self.specs:
             self.fields[spec["key"]] = _declared_field(spec, regions)
             self.fields[spec["key"]].declared_required = bool(spec.get("required", True))

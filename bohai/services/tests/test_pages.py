@@ -140,6 +140,32 @@ def test_the_guide_lists_materials_steps_and_the_apply_button(catalogue, residen
     assert Client().get("/services/items/NO-SUCH/").status_code == 404
 
 
+def test_every_shipped_item_shows_its_guide_its_form_and_its_window_form(catalogue, resident, enterprise, cangzhou, staff):
+    from django.core import signing
+
+    from bohai.services.views.workbench import WINDOW_SALT
+
+    actions.load_catalogue(actor="test")
+    agent = accounts.create_agent_account(actor="test", username="agent1", password=TEST_PASSWORD,
+                                          person=new_person(cangzhou, "赵六", 7), legal_entity=enterprise)
+    applicants = {"person": signed_in_client(resident), "entity": signed_in_client(agent)}
+    tokens = {"person": signing.dumps({"person": resident.person.pk, "entity": None}, salt=WINDOW_SALT),
+              "entity": signing.dumps({"person": None, "entity": enterprise.pk}, salt=WINDOW_SALT)}
+    clerk, visitor = signed_in_client(staff["clerk"]), Client()
+    shipped = ServiceItem.objects.exclude(code__startswith="TEST-").prefetch_related("materials")
+    assert shipped.count() >= 60
+    for item in shipped:
+        assert visitor.get(f"/services/items/{item.code}/").status_code == 200, item.code
+        kind = "person" if "person" in item.applicant_kinds else "entity"
+        if item.handled_online:
+            page = applicants[kind].get(f"/services/items/{item.code}/apply/")
+            assert page.status_code == 200 and 'data-apply-form' in page.content.decode(), item.code
+        window = clerk.post("/work/services/window/", {"applicant": tokens[kind], "item": item.code}).content.decode()
+        assert "data-window-form" in window and all(f'data-material="{m.code}"' in window for m in item.materials.all())
+    assert "就业登记" not in visitor.get("/services/", {"q": "出生"}).content.decode()
+    assert visitor.get("/services/", {"page": "2"}).status_code == 200
+
+
 # Applying online --------------------------------------------------------------------------------------------
 
 def test_apply_needs_sign_in_the_right_applicant_and_an_online_item(catalogue, resident, staff):

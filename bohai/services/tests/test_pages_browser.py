@@ -225,3 +225,40 @@ def test_progress_reviews_and_rectification(browser_page, catalogue, resident, n
     page.wait_for_load_state()
     assert page.locator("[data-status='answered']").count() == 1
     shoot(page, "services-rectification")
+
+
+def test_the_shipped_catalogue_and_its_richer_forms(browser_page, catalogue, resident, enterprise, named, cangzhou):
+    from bohai.kernel.accounts import actions as accounts
+    from bohai.kernel.identities import actions as identities
+
+    from bohai.kernel.organisations.reference import department_specs
+
+    page = browser_page
+    for spec in department_specs():                   # the city's departments, as `bohai setup` loads them
+        Organisation.objects.get_or_create(key=f"city-{spec.function}", defaults={
+            "name": f"沧州市{spec.name}", "short_name": spec.short_name, "kind": "department", "function": spec.function,
+            "region": cangzhou["city"], "path": f"/city-{spec.function}/"})
+    actions.load_catalogue(actor="test")
+    page.goto(f"{page.base_url}/services/")
+    assert page.locator("[data-life-events] [data-event]").count() >= 10
+    shoot(page, "services-catalogue-shipped")
+    page.goto(f"{page.base_url}/services/?audience=entity&depth=4")
+    shoot(page, "services-catalogue-shipped-filtered")
+
+    sign_in_as(page, resident)
+    page.goto(f"{page.base_url}/services/items/130900074000507010000/apply/")      # 最低生活保障审核确认
+    assert page.input_value("[name='form-home_region']") == cangzhou["township"].key
+    shoot(page, "services-apply-shipped-person")
+    page.set_viewport_size(PHONE)
+    shoot(page, "services-apply-shipped-person-phone")
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    person = identities.register_person(actor="test", id_number=make_resident_id("130921", date(1985, 2, 3), 7),
+                                        name="赵六", region=cangzhou["township"])
+    agent = accounts.create_agent_account(actor="test", username="agent1", password=TEST_PASSWORD, person=person,
+                                          legal_entity=enterprise)
+    sign_in_as(page, agent)
+    page.goto(f"{page.base_url}/services/items/130900273000124010000/apply/")      # 食品经营许可
+    assert page.input_value("[name='form-credit_code']") == enterprise.credit_code if page.locator(
+        "[name='form-credit_code']").count() else True
+    shoot(page, "services-apply-shipped-entity")

@@ -69,7 +69,7 @@ def catalogue(request):
         events = events.filter(audience=chosen["audience"])
     page = Paginator(items.distinct(), CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
-        item.department_name = names.get(item.department, item.department)
+        item.department_name = names.get(item.department, "")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "services/catalogue.html", {
@@ -101,7 +101,7 @@ def item_guide(request, code: str):
         material.license_name = license_names.get(material.replaced_by_license, "")
     return render(request, "services/item.html", {
         "item": item, "materials": materials, "steps": queries.guide_steps(item),
-        "department_name": department_names([item.department]).get(item.department, item.department),
+        "department_name": department_names([item.department]).get(item.department, ""),
         "levels": [LEVEL_NAMES.get(level, level) for level in item.levels],
         "apply_state": _apply_state(request.user, item),
         "issued_license": license_names.get(item.license_type, ""),

@@ -118,12 +118,12 @@ def _window_item(request, context: dict) -> None:
     kind = "person" if context["person"] is not None else "entity"
     items = ServiceItem.objects.filter(active=True, applicant_kinds__icontains=kind).order_by("name")
     names = department_names(items.values_list("department", flat=True))
-    context["items"] = [(item, names.get(item.department, item.department)) for item in items]
+    context["items"] = [(item, names.get(item.department, "")) for item in items]
     code = (request.POST.get("item") or "").strip()
     item = items.filter(code=code).prefetch_related("materials").first() if code else None
     if item is None:
         return
-    context["item"], context["department_name"] = item, names.get(item.department, item.department)
+    context["item"], context["department_name"] = item, names.get(item.department, "")
     context["plan"] = queries.materials_plan(item, person=context["person"], entity=context["entity"])
     if "idempotency_key" not in request.POST:
         context["form"] = DeclaredForm(item.form, initial=queries.prefilled_form(
