@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "bohai.engines.workflows",
     "bohai.licenses",
     "bohai.services",
+    "bohai.cases",
 ]
 
 MIDDLEWARE = [

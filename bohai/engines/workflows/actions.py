@@ -116,6 +116,30 @@ def assign_unit(instance: WorkflowInstance, organisation, *, actor) -> WorkflowI
 
 
 @service_action
+def redeclare(instance: WorkflowInstance, process: Process, *, actor) -> WorkflowInstance:
+    """Replace the process of a running instance by one with the same stages (a corrected class
+    changes the handling limit); open tasks keep their clocks, later stages use the new limits."""
+    instance = _lock_instance(instance.pk)
+    if [s.key for s in process.stages] != [s.key for s in instance.process.stages]:
+        raise ValidationError({"workflow": [_("新流程的环节须与原流程相同")]})
+    instance.declaration = process.declaration()
+    instance.save(update_fields=["declaration", "updated_at"])
+    record(actor=actor, action="workflows.redeclare", target=instance, after={"stages": len(process.stages)})
+    return instance
+
+
+@service_action
+def extend_stage(instance: WorkflowInstance, stage_key: str, days: int, *, actor) -> WorkflowInstance:
+    """An approved extension: the stage's open tasks get `days` more working days."""
+    for task in instance.tasks.filter(stage_key=stage_key, status=TaskStatus.OPEN):
+        task.paused_days += days  # extensions and pauses both add working days to the limit
+        _set_task_clock(task)
+        task.save(update_fields=["paused_days", "due_at", "yellow_at", "warning", "updated_at"])
+    record(actor=actor, action="workflows.extend_stage", target=instance, after={"stage": stage_key, "days": days})
+    return instance
+
+
+@service_action
 def reopen_stage(instance: WorkflowInstance, stage_key: str, *, reason: str, actor, at=None) -> WorkflowInstance:
     """Send the process back to a stage (rework): open tasks are cancelled, the stage's steps open again."""
     at = at or timezone.now()

@@ -1,0 +1,83 @@
+"""Intelligent dispatch: the text model's top-3 classes, the administrators' keyword rules, and the
+locality rule (the class's department serving the case's place; unclear responsibility falls to
+the township, 属地管理)."""
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q
+
+from bohai.engines.text import KeywordRule as TextRule
+from bohai.engines.text import load
+from bohai.kernel.organisations.actions import counterpart
+
+from .models import CaseClass, KeywordRule
+
+MODEL_FILE = "appeals.joblib"
+LOCALITY_FUNCTION = "township_office"
+_model_lock = threading.Lock()
+_loaded: dict = {}
+
+
+@dataclass
+class Suggestion:
+    class_code: str
+    class_name: str
+    confidence: float
+    department: str
+    organisation_id: int | None
+    organisation_name: str
+
+
+def model_path() -> Path:
+    return Path(settings.VAR_DIR) / "models" / MODEL_FILE
+
+
+def current_model():
+    """The trained model, loaded once per process (trained from the shipped corpus if absent)."""
+    path = model_path()
+    stamp = path.stat().st_mtime if path.exists() else None
+    with _model_lock:
+        if stamp is None:
+            from bohai.engines.text.setup import train_default_model
+
+            train_default_model(path.parent)
+            stamp = path.stat().st_mtime
+        if _loaded.get("stamp") != stamp:
+            _loaded.update(model=load(path), stamp=stamp)
+        return _loaded["model"]
+
+
+def suggest(text: str, region=None, k: int = 3) -> list[Suggestion]:
+    classes = {c.model_label: c for c in CaseClass.objects.filter(active=True).exclude(model_label="")}
+    ranked = current_model().suggest(text, k=k, rules=_rules_for(region))
+    suggestions = []
+    for choice in ranked:
+        case_class = classes.get(choice.label)
+        if case_class is None:
+            continue
+        unit = responsible_unit(case_class.department, region)
+        suggestions.append(Suggestion(case_class.code, case_class.name, round(float(choice.confidence), 4),
+                                      case_class.department, unit.pk if unit else None, unit.name if unit else ""))
+    return suggestions
+
+
+def suggestion_record(suggestions: list[Suggestion]) -> dict:
+    return {"top": [asdict(s) for s in suggestions]}
+
+
+def responsible_unit(department: str, region):
+    if region is None:
+        return None
+    return (counterpart(department, region) if department else None) or counterpart(LOCALITY_FUNCTION, region)
+
+
+def _rules_for(region) -> list[TextRule]:
+    rules = KeywordRule.objects.filter(active=True).select_related("case_class")
+    if region is not None:
+        keys = region.path.strip("/").split("/")
+        rules = rules.filter(Q(region__isnull=True) | Q(region__key__in=keys))
+    else:
+        rules = rules.filter(region__isnull=True)
+    return [TextRule(rule.pattern, rule.case_class.model_label or rule.case_class.code, rule.weight) for rule in rules]
