@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("bohai.kernel.notifications.urls")),
     path("", include("bohai.licenses.urls")),
     path("", include("bohai.services.urls")),
+    path("", include("bohai.cases.urls")),
+    path("open311/v2/", include("bohai.cases.open311.urls")),
     path("", include("bohai.kernel.pages.urls")),
 ]

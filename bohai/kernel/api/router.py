@@ -30,6 +30,7 @@ def _mount_routers() -> None:
     from bohai.kernel.notifications.api import router as notifications_router
     from bohai.kernel.transfer.api import router as transfer_router
     from bohai.licenses.api import router as licenses_router
+    from bohai.cases.api import router as cases_router
     from bohai.services.api import router as services_router
 
     api.add_router("/regions", regions_router, tags=["区划与网格"])
@@ -42,6 +43,7 @@ def _mount_routers() -> None:
     api.add_router("/notifications", notifications_router, tags=["通知"])
     api.add_router("/services", services_router, tags=["政务服务"])
     api.add_router("/licenses", licenses_router, tags=["电子证照"])
+    api.add_router("/cases", cases_router, tags=["网格与12345"])
 
 
 _mount_routers()

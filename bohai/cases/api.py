@@ -1,0 +1,6 @@
+from ninja import Router
+
+from .api_indicators import router as indicators_router
+
+router = Router()
+router.add_router("/indicators", indicators_router)

@@ -1,0 +1,4 @@
+"""Indicators and rankings under /api/v1/cases/indicators."""
+from ninja import Router
+
+router = Router()
