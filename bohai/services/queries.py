@@ -11,6 +11,8 @@ from bohai.engines.workdays.clock import local_date, working_calendar
 from bohai.engines.workflows.definitions import Process
 from bohai.engines.workflows.models import InstanceStatus, TaskStatus, WorkflowTask
 from bohai.kernel.accounts.models import AccountKind
+from bohai.kernel.audit.recording import record
+from bohai.kernel.audit.service import service_action
 from bohai.kernel.identities.validators import mask_phone, mask_resident_id
 
 from .models import Application, Channel, EventKind, ItemMaterial, ServiceItem
@@ -139,6 +141,33 @@ def applications_of(user):
     if user.kind != AccountKind.STAFF:
         condition |= Q(submitted_by=user)
     return Application.objects.filter(condition).select_related("item", "organisation")
+
+
+@service_action
+def identify_applicant(identity: str, *, actor):
+    """一窗受理: (kind, person, entity, problem) for a resident identity number or a unified social credit
+    code. Persons are found by blind index, never by decrypting; `problem` says why a number is invalid.
+    A lookup by personal data, so a valid number's lookup is audited (masked, with whether it was found)."""
+    from bohai.kernel.identities import validators
+    from bohai.kernel.identities.actions import find_legal_entity, find_person
+    from bohai.kernel.identities.cleaning import identity_message
+
+    number = "".join((identity or "").split()).upper()
+    try:
+        validators.validate_resident_id(number)
+        kind, person, entity, masked = "person", find_person(number), None, mask_resident_id(number)
+    except validators.IdentityValidationError as person_error:
+        try:
+            validators.validate_credit_code(number)
+            kind, person, entity, masked = "entity", None, find_legal_entity(number), number
+        except validators.IdentityValidationError as entity_error:
+            looks_personal = number[:-1].isdigit() and (number[-1:].isdigit() or number[-1:] == "X")
+            return "", None, None, identity_message(person_error if looks_personal else entity_error)
+    found = person or entity
+    record(actor=actor, action="services.window.identify", target=found,
+           target_type="" if found else f"identities.{'person' if kind == 'person' else 'legalentity'}",
+           after={"number_masked": masked, "found": found is not None})
+    return kind, person, entity, ""
 
 
 def find_for_progress(number: str, identity: str) -> Application | None:

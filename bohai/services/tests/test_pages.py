@@ -10,6 +10,7 @@ from django.test import Client
 
 from bohai.engines.workflows.models import TaskStatus, WorkflowTask
 from bohai.kernel.accounts import actions as accounts
+from bohai.kernel.audit.models import AuditRecord
 from bohai.kernel.identities import actions as identities
 from bohai.kernel.identities.validators import make_resident_id
 from bohai.kernel.organisations.models import Organisation
@@ -325,6 +326,8 @@ def test_the_window_finds_the_applicant_by_identity_number(catalogue, resident, 
     page = client.post("/work/services/window/", {"identity": resident.person.id_number}).content.decode()
     assert "张明" in page and resident.person.id_number_masked in page and "TEST-HR-001" in page
     assert resident.person.id_number not in page                          # carried as a signed token
+    audit = AuditRecord.objects.get(action="services.window.identify")
+    assert audit.after == {"number_masked": resident.person.id_number_masked, "found": True}
     assert "TEST-HEALTH-002" not in page                                   # an entity item
     entity = client.post("/work/services/window/", {"identity": enterprise.credit_code.lower()}).content.decode()
     assert enterprise.name in entity and "TEST-HEALTH-002" in entity and "TEST-HR-001" not in entity

@@ -18,9 +18,6 @@ from bohai.engines.workflows.models import InstanceStatus, TaskStatus, Warning, 
 from bohai.engines.workflows.queries import can_act, tasks_for
 from bohai.kernel.audit.service import Conflict
 from bohai.kernel.files.reading import StoredFileUnavailable, file_response
-from bohai.kernel.identities import validators
-from bohai.kernel.identities.actions import find_legal_entity, find_person
-from bohai.kernel.identities.cleaning import identity_message
 from bohai.kernel.identities.models import LegalEntity, Person
 from bohai.kernel.pages.access import staff_required
 from bohai.kernel.regions.models import Level, Region
@@ -46,23 +43,6 @@ def _require(user, permission: str) -> None:
 
 
 # 一窗受理 ------------------------------------------------------------------------------------------
-
-def find_applicant(identity: str):
-    """(kind, person, entity, problem) for a resident identity number or a unified social credit code:
-    the registered person (by blind index) or organisation, None when not registered; `problem` says
-    why the number is not valid."""
-    number = "".join((identity or "").split()).upper()
-    try:
-        validators.validate_resident_id(number)
-        return "person", find_person(number), None, ""
-    except validators.IdentityValidationError as person_error:
-        try:
-            validators.validate_credit_code(number)
-            return "entity", None, find_legal_entity(number), ""
-        except validators.IdentityValidationError as entity_error:
-            looks_personal = number[:-1].isdigit() and (number[-1:].isdigit() or number[-1:] == "X")
-            return "", None, None, identity_message(person_error if looks_personal else entity_error)
-
 
 @staff_required
 def window(request):
@@ -91,7 +71,7 @@ def _window_lookup(request, context: dict) -> None:
     lookup = context["lookup"] = IdentityLookupForm(request.POST)
     if not lookup.is_valid():
         return
-    kind, person, entity, problem = find_applicant(lookup.cleaned_data["identity"])
+    kind, person, entity, problem = queries.identify_applicant(lookup.cleaned_data["identity"], actor=request.user)
     if problem:
         lookup.add_error("identity", problem)
     elif person is None and entity is None:
