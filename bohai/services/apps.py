@@ -21,3 +21,5 @@ class ServicesConfig(AppConfig):
                                        icon="search", order=32))
         menu.add("workbench", MenuItem(_("差评整改"), "services:rectifications", permission="services.view_rectification",
                                        icon="star", order=33))
+        menu.add("workbench", MenuItem(_("服务统计"), "services:statistics", permission="services.view_statistics",
+                                       icon="chart", order=34))

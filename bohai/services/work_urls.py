@@ -1,6 +1,7 @@
 """Workbench pages: window intake, task queue, application handling, rectifications, statistics."""
 from django.urls import path
 
+from .views import statistics as statistics_views
 from .views import workbench
 
 urlpatterns = [
@@ -15,4 +16,6 @@ urlpatterns = [
     path("work/services/rectifications/<int:pk>/", workbench.rectification, name="rectification"),
     path("work/services/rectifications/<int:pk>/answer/", workbench.rectification_answer, name="rectification_answer"),
     path("work/services/rectifications/<int:pk>/close/", workbench.rectification_close, name="rectification_close"),
+    path("work/services/statistics/", statistics_views.dashboard, name="statistics"),
+    path("work/services/statistics/export/", statistics_views.export, name="statistics_export"),
 ]
