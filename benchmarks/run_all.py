@@ -26,8 +26,9 @@ MODEST_ARGUMENTS = {
     "import": ["--rows", "100000"],
     "audit": ["--updates", "2000", "--records", "200000"],
     "licenses": ["--licenses", "300", "--verifications", "10000"],
+    "services_submit": ["--residents", "1000", "--seconds", "10"],
 }
-ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses"}
+ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit"}
 
 
 def main() -> None:
