@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from bohai.engines.workdays.clock import local_date, working_calendar
@@ -175,16 +176,15 @@ def find_for_progress(number: str, identity: str) -> Application | None:
     from bohai.kernel.crypto.fields import blind_index
 
     number, identity = (number or "").strip(), "".join((identity or "").split()).upper()
-    if not number or not identity:
-        return None
+    index = blind_index(identity)         # computed whether or not the number exists: the same work either way
     application = (Application.objects.filter(number=number)
                    .select_related("item", "organisation", "applicant_person", "applicant_entity").first())
-    if application is None:
+    if application is None or not number or not identity:
         return None
-    if application.applicant_person_id and application.applicant_person.id_number_index == blind_index(identity):
-        return application
-    if application.applicant_entity_id and application.applicant_entity.credit_code == identity:
-        return application
+    if application.applicant_person_id:
+        return application if constant_time_compare(application.applicant_person.id_number_index, index) else None
+    if application.applicant_entity_id:
+        return application if constant_time_compare(application.applicant_entity.credit_code, identity) else None
     return None
 
 

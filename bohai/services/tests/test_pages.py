@@ -303,10 +303,14 @@ def test_progress_by_number_and_identity_without_sign_in(catalogue, resident, st
 
 
 def test_progress_queries_are_limited_per_address(catalogue, resident, settings):
-    settings.BOHAI_API_ANON_RATE = "3/min"
+    settings.BOHAI_SERVICES_PROGRESS_RATE = "3/min"
     client = Client(REMOTE_ADDR="203.0.113.9")
-    statuses = [client.post("/services/progress/", {"number": "x", "identity": "y"}).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
+    statuses = [client.post("/services/progress/", {"number": "x", "identity": "y"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    page = client.post("/services/progress/", {"number": "x", "identity": "y"})
+    assert page.status_code == 429 and "查询过于频繁" in page.content.decode()
+    # the page and the API share one budget per address
+    assert client.get("/api/v1/services/progress", {"number": "x", "identity": "y"}).status_code == 429
     assert Client(REMOTE_ADDR="203.0.113.10").post("/services/progress/", {"number": "x", "identity": "y"}).status_code == 200
 
 

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 from bohai.kernel.accounts.models import AccountKind
 from bohai.kernel.audit.service import Conflict
 from bohai.kernel.organisations.models import Organisation
-from bohai.licenses.throttling import VerificationThrottle
 
 from .. import actions, queries
+from ..api import ProgressThrottle
 from ..actions.applications import WITHDRAWABLE
 from ..forms import DeclaredForm, ProgressForm, ReviewForm, SupplementForm, WithdrawForm
 from ..models import (
@@ -314,13 +314,8 @@ def _has_rectification(review: Review) -> bool:
 
 # The public progress query ---------------------------------------------------------------------------
 
-class ProgressThrottle(VerificationThrottle):
-    """The platform's per-address limit (the licence check's mechanism and rate), with its own budget."""
-
-    scope = "services_progress"
-
-
 def progress(request):
+    """The page shares the API's limit (ProgressThrottle: one budget per client address, BOHAI_SERVICES_PROGRESS_RATE)."""
     if request.method != "POST":
         return render(request, "services/progress.html", {"form": ProgressForm()})
     if not ProgressThrottle().allow_request(request):
