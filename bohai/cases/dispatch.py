@@ -49,8 +49,15 @@ def current_model():
         return _loaded["model"]
 
 
-def suggest(text: str, region=None, k: int = 3) -> list[Suggestion]:
-    classes = {c.model_label: c for c in CaseClass.objects.filter(active=True).exclude(model_label="")}
+def suggest(text: str, region=None, k: int = 3, track: str = "city") -> list[Suggestion]:
+    """Top-k classes for the text, each with the unit responsible at the place. A model label may name
+    both a 数字城管 class and a 12345 topic (油烟): the track decides which one is meant."""
+    classes = {}
+    preferred = "topic" if track == "hotline" else None
+    for case_class in CaseClass.objects.filter(active=True).exclude(model_label="").order_by("kind"):
+        current = classes.get(case_class.model_label)
+        if current is None or (case_class.kind == "topic") == (preferred == "topic"):
+            classes[case_class.model_label] = case_class
     ranked = current_model().suggest(text, k=k, rules=_rules_for(region))
     suggestions = []
     for choice in ranked:

@@ -35,3 +35,40 @@ def load_reference_classes(*, actor) -> dict:
     if created:
         record(actor=actor, action="cases.classes.load", target_type="cases.caseclass", after={"created": created})
     return {"created": created}
+
+
+@service_action
+def save_class(case_class, *, actor):
+    """An administrator's change to a class: limits must be one of days or hours, a minor class needs a department."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if case_class.parent_id and not case_class.department:
+        raise ValidationError({"department": [_("小类须指定默认责任部门")]})
+    if case_class.limit_days and case_class.limit_hours:
+        raise ValidationError({"limit_hours": [_("处置时限为工作日或小时二选一")]})
+    before = CaseClass.objects.filter(pk=case_class.pk).values().first() if case_class.pk else None
+    case_class.save()
+    record(actor=actor, action="cases.class.save", target=case_class, before=_plain(before),
+           after=_plain(CaseClass.objects.filter(pk=case_class.pk).values().first()))
+    return case_class
+
+
+@service_action
+def save_keyword_rule(rule, *, actor):
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if not (rule.pattern or "").strip():
+        raise ValidationError({"pattern": [_("请填写关键词")]})
+    rule.pattern = rule.pattern.strip()
+    rule.save()
+    record(actor=actor, action="cases.keyword_rule.save", target=rule,
+           after={"pattern": rule.pattern, "class": rule.case_class.code, "weight": rule.weight})
+    return rule
+
+
+def _plain(values):
+    if values is None:
+        return None
+    return {k: v for k, v in values.items() if k not in ("created_at", "updated_at")}

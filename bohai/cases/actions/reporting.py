@@ -66,7 +66,7 @@ def _report(*, actor, track: str, source: str, description: str, stored_photos: 
     if phone:
         case.caller_phone_cipher, case.caller_phone_index = encrypt(phone), blind_index(phone)
         case.caller_phone_masked = validators.mask_phone(phone)
-    case.suggestion = suggestion_record(suggest(description, case.region))
+    case.suggestion = suggestion_record(suggest(description, case.region, track=track))
     case.save()
     _number(case, at)
     CasePhoto.objects.bulk_create([CasePhoto(case=case, stage=PhotoStage.REPORT, stored_file=f) for f in stored_photos])
