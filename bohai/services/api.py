@@ -20,7 +20,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Form, Header, Query, Router
+from ninja import Body, Form, Header, Query, Router
 from ninja import Status as Reply
 from ninja.pagination import paginate
 
@@ -292,9 +292,11 @@ def my_application(request, number: str):
 
 
 @router.post("/applications/mine/{number}/withdraw", response=MyApplicationDetailOut, summary="撤回申请（作出决定前）")
-def withdraw(request, number: str, payload: ReasonIn):
+def withdraw(request, number: str, payload: Body[ReasonIn | None] = None):
+    """请求体可省略；`reason`：撤回理由（可选）。"""
     application = _my_application(request.auth, number)
-    actions.withdraw_application(application, reason=payload.reason.strip(), actor=request.auth)
+    reason = payload.reason.strip() if payload is not None else ""
+    actions.withdraw_application(application, reason=reason, actor=request.auth)
     return _my_application(request.auth, number)
 
 

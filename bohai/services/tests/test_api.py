@@ -300,7 +300,7 @@ def test_withdraw_then_no_more_withdrawing(catalogue, resident):
     url = f"{API}/applications/mine/{number}/withdraw"
     response = client.post(url, json.dumps({"reason": "不办了"}), content_type="application/json")
     assert response.status_code == 200 and response.json()["status"] == Status.WITHDRAWN
-    assert client.post(url, json.dumps({}), content_type="application/json").status_code == 409
+    assert client.post(url, "", content_type="application/json").status_code == 409     # the body may be left out
 
 
 def test_review_after_completion(catalogue, resident, staff):
