@@ -467,6 +467,9 @@ def test_progress_answers_only_number_and_identity_together(catalogue, resident,
 
 
 def test_progress_is_rate_limited_per_address(catalogue, resident, client):
+    from django.core.cache import cache
+
+    cache.clear()
     application = submit_directly(catalogue, resident)
     query = {"number": application.number, "identity": "130921198803090000"}
     statuses = [client.get(f"{API}/progress", query).status_code for _ in range(11)]
