@@ -1,8 +1,6 @@
 """The service office's dashboard (政务服务统计): headline figures against the plan's targets, charts,
 the tables by department and by item, and their export to XLSX. Everything is counted within the
 user's scope (Application.objects.restrict(user, "view")): a county officer sees their county."""
-from datetime import date
-
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -40,7 +38,7 @@ def dashboard(request):
         "departments": departments, "items": items[:TOP_ITEMS], "item_count": len(items), "counties": counties,
         "months": months, "charts": _charts(summary, departments, counties, months),
         "chosen": chosen, "problem": problem, "county_choices": _visible_counties(request.user),
-        "department_choices": _department_choices(), "scope": _scope_label(request.user),
+        "department_choices": _department_choices(), "scope": _scope_label(request.user), "month_choices": _months(chosen),
         "query_string": request.GET.urlencode(), "now": now,
     })
 
@@ -165,5 +163,13 @@ def _charts(summary, departments, counties, months) -> dict:
                      "online_rate": [_number(row.measures.online_rate) for row in by_volume]},
         "ratings": [{"name": str(label), "value": summary.rating_counts.get(value, 0)}
                     for value, label in sorted(Rating.choices, reverse=True)],
-        "today": date.today().isoformat(),
+        "satisfaction": _number(summary.measures.satisfaction),
     }
+
+
+def _months(chosen: dict, count: int = 36) -> list[tuple[str, str]]:
+    """The months offered by the filter: this one and the 35 before, and those chosen; latest first."""
+    this_month = timezone.localdate().replace(day=1)
+    months = {statistics.add_months(this_month, -n) for n in range(count)}
+    months |= {statistics.parse_period(chosen[key], None)[0] for key in ("start", "end")}
+    return [(f"{m:%Y-%m}", f"{m.year}年{m.month}月") for m in sorted(months, reverse=True)]
