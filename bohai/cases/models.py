@@ -21,7 +21,7 @@ class Urgency(models.TextChoices):
 class CaseClass(models.Model):
     """A node of the class tree: a major class (no parent) or a minor class with its handling rules."""
 
-    code = models.CharField(_("编码"), max_length=20, unique=True)
+    code = models.CharField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=60)
     kind = models.CharField(_("类别"), max_length=6, choices=ClassKind.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",

@@ -226,7 +226,7 @@ def _change_status(license: License, change: str, reason: str, actor) -> License
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("请填写原因")]})
-    license = License.objects.select_for_update().select_related("license_type").get(pk=license.pk)
+    license = License.objects.select_for_update(of=("self",)).select_related("license_type").get(pk=license.pk)
     if license.status not in allowed_from:
         raise ValidationError({"status": [_("证照当前状态为“%(status)s”，不能%(change)s") % {
             "status": license.get_status_display(), "change": CHANGE_LABELS[change]}]})

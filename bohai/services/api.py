@@ -357,7 +357,7 @@ def _filtered(applications, filters: ApplicationFilter):
 
 def _in_scope(user, number: str) -> Application:
     return (Application.objects.select_related("item", "region", "organisation", "workflow", "applicant_person",
-                                               "applicant_entity")
+                                               "applicant_entity").defer("region__boundary")
             .get_in_scope(user, "view", number=number))
 
 
@@ -366,7 +366,7 @@ def _in_scope(user, number: str) -> Application:
 def list_applications(request, filters: Query[ApplicationFilter], ordering: str | None = None):
     """`ordering`：submitted_at、due_at、number、status、completed_at、id，前加 - 为倒序。"""
     applications = (Application.objects.restrict(request.auth, "view").exclude(number__isnull=True)
-                    .select_related("item", "region", "organisation", "workflow"))
+                    .select_related("item", "region", "organisation", "workflow").defer("region__boundary"))
     return apply_ordering(_filtered(applications, filters), ordering, APPLICATION_ORDERING)
 
 

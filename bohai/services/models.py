@@ -338,6 +338,7 @@ class Rectification(models.Model):
 
     class Meta:
         ordering = ["due_at"]
+        permissions = [("close_rectification", _("复核并办结差评整改"))]
         verbose_name = _("差评整改")
         verbose_name_plural = _("差评整改")
 

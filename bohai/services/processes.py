@@ -40,7 +40,7 @@ def decision_stage(process: Process) -> str:
 def handling_region(item: ServiceItem, applicant_region: Region) -> Region:
     """County items go to the applicant's county (or functional zone); city-only items to the city."""
     keys = applicant_region.path.strip("/").split("/")
-    ancestors = {r.level: r for r in Region.objects.filter(key__in=keys)}
+    ancestors = {r.level: r for r in Region.objects.filter(key__in=keys).defer("boundary")}
     if "county" in item.levels:
         local = ancestors.get(Level.COUNTY) or ancestors.get(Level.ZONE)
         if local is not None:

@@ -18,7 +18,7 @@ ROLE_GRANTS = {
     "department_head": (*APPLICATION_HANDLING, "services.view_review", "services.view_rectification",
                         "services.change_rectification", "services.view_statistics"),
     "city_officer": ("services.view_application", "services.view_review", "services.view_rectification",
-                     "services.change_rectification", "services.view_statistics"),
+                     "services.close_rectification", "services.view_statistics"),
     "county_officer": ("services.view_application", "services.view_review", "services.view_statistics"),
     "platform_admin": ("services.view_application", "services.view_statistics", "services.change_serviceitem"),
 }

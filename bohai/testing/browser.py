@@ -15,7 +15,7 @@ from django.core.cache import cache
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--disable-sync", "--no-first-run", "--lang=zh-CN",
 ]
 
 

@@ -210,7 +210,7 @@ def resume_deferred(case: Case, *, actor, at=None) -> Case:
 # Helpers --------------------------------------------------------------------------------------
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("case_class", "workflow").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("case_class", "workflow").get(pk=case.pk)
 
 
 def _handle_due(case: Case):

@@ -138,7 +138,7 @@ def _check_place(lng, lat, region, problems: dict) -> dict:
 
 def _place_of(region: Region) -> dict:
     keys = region.path.strip("/").split("/")
-    levels = {r.level: r for r in Region.objects.filter(key__in=keys)}
+    levels = {r.level: r for r in Region.objects.filter(key__in=keys).defer("boundary")}
     return {"region": region, "county": levels.get("county") or levels.get("zone"), "township": levels.get("township"),
             "grid": levels.get("grid")}
 
@@ -177,7 +177,7 @@ def _start(case: Case, at, actor) -> None:
 
 
 def _with_class(case: Case, case_class: CaseClass | None, urgency: str | None) -> Case:
-    case = Case.objects.select_for_update().select_related("workflow", "case_class").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("workflow", "case_class").get(pk=case.pk)
     before = (case.case_class_id, case.urgency)
     if case_class is not None:
         if not case_class.is_minor:

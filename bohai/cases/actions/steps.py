@@ -12,7 +12,7 @@ from ..models import Case
 
 def open_task(case: Case, stage_key: str, actor) -> WorkflowTask:
     task = (WorkflowTask.objects.filter(instance_id=case.workflow_id, stage_key=stage_key, status=TaskStatus.OPEN)
-            .select_related("region", "organisation").first())
+            .select_related("region", "organisation").defer("region__boundary").first())
     if task is None:
         raise Conflict(_("案件当前不在“%(stage)s”环节（%(status)s）") % {"stage": _stage_name(stage_key), "status": case.get_status_display()})
     if not (isinstance(actor, str) or can_act(actor, task)):

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             name='CaseClass',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='编码')),
+                ('code', models.CharField(max_length=40, unique=True, verbose_name='编码')),
                 ('name', models.CharField(max_length=60, verbose_name='名称')),
                 ('kind', models.CharField(choices=[('part', '部件'), ('event', '事件'), ('topic', '12345诉求领域')], max_length=6, verbose_name='类别')),
                 ('department', models.CharField(blank=True, max_length=40, verbose_name='默认责任部门职能')),

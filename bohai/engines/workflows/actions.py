@@ -205,7 +205,7 @@ def cancel_process(instance: WorkflowInstance, *, reason: str, actor, at=None) -
 def _lock_instance(pk: int) -> WorkflowInstance:
     # On PostgreSQL parallel branches finishing at once serialise here; SQLite's IMMEDIATE
     # transactions already hold the database's one write lock.
-    return WorkflowInstance.objects.select_for_update().select_related("region", "organisation").get(pk=pk)
+    return WorkflowInstance.objects.select_for_update(of=("self",)).select_related("region", "organisation").defer("region__boundary").get(pk=pk)
 
 
 def _advance(instance: WorkflowInstance, process: Process, progress: Progress, at) -> None:

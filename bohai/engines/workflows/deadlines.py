@@ -23,7 +23,7 @@ def raise_warnings(*, actor, now=None) -> dict[str, int]:
     counts = {"yellow": 0, "red": 0}
     running_tasks = WorkflowTask.objects.filter(status=TaskStatus.OPEN, instance__status=InstanceStatus.RUNNING)
     for level, condition in _levels(now):
-        due = list(running_tasks.filter(condition).filter(warning__lt=level).select_related("instance", "region", "organisation")[:BATCH])
+        due = list(running_tasks.filter(condition).filter(warning__lt=level).select_related("instance", "region", "organisation").defer("region__boundary")[:BATCH])
         for task in due:
             _warn_task(task, level, actor)
         WorkflowTask.objects.filter(pk__in=[t.pk for t in due]).update(warning=level)
@@ -54,7 +54,7 @@ def _warn_task(task: WorkflowTask, level: int, actor) -> None:
 def _warn_instance(instance: WorkflowInstance, level: int, actor) -> None:
     subject = instance.subject
     recipients = set()
-    for task in instance.tasks.filter(status=TaskStatus.OPEN).select_related("region", "organisation"):
+    for task in instance.tasks.filter(status=TaskStatus.OPEN).select_related("region", "organisation").defer("region__boundary"):
         recipients |= {*users_who_can_act(task), *heads_of(task)}
     _notify(recipients, level, _("办理总时限：%(subject)s") % {"subject": subject}, instance.due_at,
             getattr(subject, "get_absolute_url", lambda: "")(), f"workflows.instance.{instance.pk}.{level}", actor)

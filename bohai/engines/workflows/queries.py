@@ -29,7 +29,7 @@ def tasks_for(user) -> QuerySet:
     if condition is None:
         return WorkflowTask.objects.none()
     return (WorkflowTask.objects.filter(condition, status=TaskStatus.OPEN, instance__status=InstanceStatus.RUNNING)
-            .select_related("instance", "region", "organisation"))
+            .select_related("instance", "region", "organisation").defer("region__boundary"))
 
 
 def can_act(user, task: WorkflowTask) -> bool:
@@ -39,7 +39,7 @@ def can_act(user, task: WorkflowTask) -> bool:
 
 def users_who_can_act(task: WorkflowTask) -> list:
     """Everyone holding the task's role over its region (and unit): who is warned about its deadline."""
-    assignments = RoleAssignment.objects.filter(role__code=task.role).select_related("user", "region", "organisation")
+    assignments = RoleAssignment.objects.filter(role__code=task.role).select_related("user", "region", "organisation").defer("region__boundary")
     return sorted({a.user for a in assignments if a.user.is_active and _covers(a, task)}, key=lambda u: u.pk)
 
 
@@ -47,7 +47,7 @@ def heads_of(task: WorkflowTask) -> list:
     """The department heads over the task's unit (the officer's head is warned too)."""
     if task.organisation_id is None:
         return []
-    assignments = RoleAssignment.objects.filter(role__code="department_head").select_related("user", "region", "organisation")
+    assignments = RoleAssignment.objects.filter(role__code="department_head").select_related("user", "region", "organisation").defer("region__boundary")
     return sorted({a.user for a in assignments if a.user.is_active and _covers(a, task)}, key=lambda u: u.pk)
 
 
@@ -63,6 +63,6 @@ def _assignments(user) -> list[tuple[str, str, str | None]]:
     cache = user.__dict__.setdefault("_workflow_assignments", None)
     if cache is None:
         cache = [(a.role.code, a.region.path, a.organisation.path if a.organisation_id else None)
-                 for a in user.role_assignments.select_related("role", "region", "organisation")]
+                 for a in user.role_assignments.select_related("role", "region", "organisation").defer("region__boundary")]
         user.__dict__["_workflow_assignments"] = cache
     return cache

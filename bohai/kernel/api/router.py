@@ -1,11 +1,10 @@
 """The platform's API under /api/v1: each system adds its router here."""
 from django.conf import settings
 from ninja import NinjaAPI
-from ninja.throttling import AuthRateThrottle
 
 from .auth import api_auth
 from .errors import install_handlers
-from .throttling import AddressRateThrottle
+from .throttling import AccountRateThrottle, AddressRateThrottle
 
 api = NinjaAPI(
     title="渤海 API",
@@ -15,7 +14,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     # Public endpoints are limited per client address, keyed callers per account or key.
-    throttle=[AddressRateThrottle(settings.BOHAI_API_ANON_RATE), AuthRateThrottle(settings.BOHAI_API_AUTH_RATE)],
+    throttle=[AddressRateThrottle(settings.BOHAI_API_ANON_RATE), AccountRateThrottle(settings.BOHAI_API_AUTH_RATE)],
 )
 install_handlers(api)
 

@@ -96,5 +96,6 @@ def counterpart(function: str, region) -> Organisation | None:
     """The unit with this function serving the region or its nearest ancestor (属地: a township's
     case goes to its county's bureau)."""
     keys = [k for k in region.path.strip("/").split("/")][::-1]
-    units = {o.region.key: o for o in Organisation.objects.filter(function=function, region__key__in=keys).select_related("region")}
+    units = {o.region.key: o for o in Organisation.objects.filter(function=function, region__key__in=keys)
+             .select_related("region").defer("region__boundary")}
     return next((units[k] for k in keys if k in units), None)

@@ -76,24 +76,28 @@ def _submit(item: ServiceItem, *, actor, form_data: dict, stored: dict, upload_p
 
 
 @service_action
-def accept_application(application: Application, *, actor, at=None) -> Application:
+def accept_application(application: Application, *, actor, expected_version: int | None = None, at=None) -> Application:
     """受理: the window (or online acceptance) takes the application; the statutory clock is already running."""
     at = at or timezone.now()
     task = _open_task(application, ACCEPT_STAGE, actor)
-    return _after_step(application, workflow.complete_task(task, outcome="approve", actor=actor, at=at), actor, at)
+    progress = workflow.complete_task(task, outcome="approve", actor=actor, at=at, expected_version=expected_version)
+    return _after_step(application, progress, actor, at)
 
 
 @service_action
-def reject_application(application: Application, *, reason: str, actor, at=None) -> Application:
+def reject_application(application: Application, *, reason: str, actor, expected_version: int | None = None,
+                       at=None) -> Application:
     """不予受理, with the reason the applicant will read."""
     at = at or timezone.now()
     task = _open_task(application, ACCEPT_STAGE, actor)
-    progress = workflow.complete_task(task, outcome="deny", comment=reason, actor=actor, at=at)
+    progress = workflow.complete_task(task, outcome="deny", comment=reason, actor=actor, at=at,
+                                      expected_version=expected_version)
     return _after_step(application, progress, actor, at, reason=reason)
 
 
 @service_action
-def request_supplement(application: Application, *, items: list[str], actor, at=None) -> Application:
+def request_supplement(application: Application, *, items: list[str], actor, expected_version: int | None = None,
+                       at=None) -> Application:
     """一次性告知: every missing or deficient item in one notice; the clock stops until the applicant answers."""
     at = at or timezone.now()
     items = [text.strip() for text in items if text and text.strip()]
@@ -102,7 +106,7 @@ def request_supplement(application: Application, *, items: list[str], actor, at=
     application = _lock(application)
     if application.status not in (Status.SUBMITTED, Status.IN_REVIEW):
         raise Conflict(_("当前状态（%(status)s）不能要求补正") % {"status": application.get_status_display()})
-    _require_open_task(application, actor)
+    _require_open_task(application, actor, expected_version)
     workflow.pause_process(application.workflow, reason="; ".join(items), actor=actor, at=at)
     application.status, application.supplement_items = Status.SUPPLEMENT, items
     application.save(update_fields=["status", "supplement_items", "updated_at"])
@@ -219,7 +223,8 @@ def _plan_materials(item, person, entity, stored: dict, paper_checked, channel, 
         elif channel == Channel.WINDOW and material.code in paper_checked:
             planned.append(ApplicationMaterial(material_code=material.code, name=material.name, trust_level=TrustLevel.B))
         elif material.requirement == MaterialRequirement.REQUIRED:
-            problems[f"materials.{material.code}"] = [_("请提供“%(name)s”") % {"name": material.name}]
+            # an upload refused for its content keeps its own reason (too big, wrong type, damaged)
+            problems.setdefault(f"materials.{material.code}", [_("请提供“%(name)s”") % {"name": material.name}])
     return planned
 
 
@@ -262,7 +267,7 @@ def _start_workflow(application: Application, item: ServiceItem, region, at, act
 # Steps ---------------------------------------------------------------------------------------
 
 def _lock(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("item", "workflow").get(pk=application.pk)
+    return Application.objects.select_for_update(of=("self",)).select_related("item", "workflow").get(pk=application.pk)
 
 
 def _open_task(application: Application, stage_key: str, actor) -> WorkflowTask:
@@ -274,10 +279,13 @@ def _open_task(application: Application, stage_key: str, actor) -> WorkflowTask:
     return task
 
 
-def _require_open_task(application: Application, actor) -> None:
-    tasks = WorkflowTask.objects.filter(instance_id=application.workflow_id, status=TaskStatus.OPEN)
-    if not any(_may_act(actor, task) for task in tasks):
+def _require_open_task(application: Application, actor, expected_version: int | None = None) -> None:
+    tasks = [task for task in WorkflowTask.objects.filter(instance_id=application.workflow_id, status=TaskStatus.OPEN)
+             if _may_act(actor, task)]
+    if not tasks:
         raise PermissionDenied(_("您不是当前环节的办理人"))
+    if expected_version is not None and all(task.version != expected_version for task in tasks):
+        raise Conflict(_("该任务已由他人办理，请刷新后查看"))
 
 
 def _check_can_act(actor, task: WorkflowTask) -> None:

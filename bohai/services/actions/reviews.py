@@ -1,5 +1,5 @@
 """好差评: the applicant rates a completed application; a bad rating opens a rectification (15 working days)."""
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,10 @@ def review_application(application: Application, *, rating: int, dimensions: dic
 
 @service_action
 def answer_rectification(rectification: Rectification, *, response: str, actor, at=None) -> Rectification:
+    """The department answers with what it changed."""
     at = at or timezone.now()
+    if not isinstance(actor, str) and not actor.has_perm("services.change_rectification"):
+        raise PermissionDenied(_("没有反馈整改情况的权限"))
     if rectification.status != RectificationStatus.OPEN:
         raise Conflict(_("该整改已反馈"))
     if len((response or "").strip()) < 10:
@@ -48,7 +51,10 @@ def answer_rectification(rectification: Rectification, *, response: str, actor, 
 
 @service_action
 def close_rectification(rectification: Rectification, *, actor, at=None) -> Rectification:
+    """The government-service office checks the answer and closes the rectification."""
     at = at or timezone.now()
+    if not isinstance(actor, str) and not actor.has_perm("services.close_rectification"):
+        raise PermissionDenied(_("只有政务服务管理部门可以办结差评整改"))
     if rectification.status != RectificationStatus.ANSWERED:
         raise Conflict(_("尚未反馈整改情况，不能办结"))
     rectification.status, rectification.closed_at = RectificationStatus.CLOSED, at

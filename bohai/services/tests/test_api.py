@@ -214,8 +214,6 @@ def test_a_file_too_big_is_refused(catalogue, resident):
     assert "文件过大" in fields["materials.m3"][0] and "10 MB" in fields["materials.m3"][0]
 
 
-@pytest.mark.xfail(reason="submit_application replaces a refused upload's reason of a required material with "
-                          "“请提供…” (_plan_materials overwrites problems[materials.<code>]); an actions fix, not the API's")
 @pytest.mark.parametrize("content, reason", [(PROGRAM, "不是允许的类型"), (TOO_BIG, "文件过大")])
 def test_a_refused_required_material_keeps_its_reason(catalogue, resident, content, reason):
     files = {"m1": png(), "m2": SimpleUploadedFile("contract.png", content, content_type="image/png")}

@@ -200,7 +200,7 @@ def organisation_for(catalogue, function, cangzhou):
     return organisation_in(cangzhou["cang"], function)
 
 
-def test_review_and_rectification(catalogue, resident, staff):
+def test_review_and_rectification(catalogue, resident, staff, make_staff, cangzhou):
     application = run_to_completion(submit(catalogue, resident), staff)
     with pytest.raises(ValidationError):
         actions.review_application(application, rating=2, actor=resident)     # a bad review needs a reason
@@ -211,10 +211,13 @@ def test_review_and_rectification(catalogue, resident, staff):
     from bohai.kernel.notifications.models import Notification
     assert Notification.objects.filter(recipient=staff["hr_head"], topic="services.rectification").exists()
     with pytest.raises(Conflict):
-        actions.close_rectification(rectification, actor=staff["hr_head"])
+        actions.close_rectification(rectification, actor="system:test")
     actions.answer_rectification(rectification, response="已约谈窗口人员并优化材料清单，推行一次告知。", actor=staff["hr_head"],
                                  at=at("2026-11-20T10:00"))
-    rectification = actions.close_rectification(rectification, actor=staff["hr_head"])
+    with pytest.raises(PermissionDenied):
+        actions.close_rectification(rectification, actor=staff["hr_head"])   # the department does not close its own
+    office = make_staff("city_officer", cangzhou["city"])
+    rectification = actions.close_rectification(rectification, actor=office)
     assert rectification.status == "closed" and rectification.on_time
     with pytest.raises(Conflict):
         actions.review_application(application, rating=5, actor=resident)

@@ -183,7 +183,8 @@ def tasks(request):
 @staff_required
 def applications(request):
     _require(request.user, "services.view_application")
-    found = Application.objects.restrict(request.user, "view").select_related("item", "region", "organisation")
+    found = (Application.objects.restrict(request.user, "view").select_related("item", "region", "organisation")
+             .defer("region__boundary"))
     chosen = {key: request.GET.get(key, "").strip() for key in
               ("q", "status", "item", "department", "county", "since", "until", "overdue")}
     if chosen["q"]:
@@ -218,7 +219,7 @@ def applications(request):
 
 def _in_scope(request, pk: int, action: str = "view") -> Application:
     return (Application.objects.select_related("item", "region", "organisation", "workflow", "submitted_by",
-                                               "applicant_person", "applicant_entity")
+                                               "applicant_person", "applicant_entity").defer("region__boundary")
             .get_in_scope(request.user, action, pk=pk))
 
 
@@ -230,7 +231,7 @@ def application(request, pk: int):
 
 def _handling_page(request, application: Application, *, bound: dict | None = None, status: int = 200):
     open_tasks = list(WorkflowTask.objects.filter(instance_id=application.workflow_id, status=TaskStatus.OPEN)
-                      .select_related("organisation", "region").order_by("id"))
+                      .select_related("organisation", "region").defer("region__boundary").order_by("id"))
     may_change = (request.user.has_perm("services.change_application")
                   and Application.objects.restrict(request.user, "change").filter(pk=application.pk).exists())
     paused = application.workflow is not None and application.workflow.status == InstanceStatus.PAUSED
@@ -393,17 +394,12 @@ def rectifications(request):
 
 
 def rectification_powers(user, rectification: Rectification) -> tuple[bool, bool]:
-    """(may answer, may close): the department answers (an assignment narrowed to a unit, or the unit's own
-    staff); the supervising office closes (an assignment over the region, not narrowed to a unit)."""
-    if not (user.has_perm("services.change_rectification")
-            and Rectification.objects.restrict(user, "change").filter(pk=rectification.pk).exists()):
-        return False, False
-    if user.is_superuser:
-        return True, True
-    scopes = [organisation for region, organisation in user.scopes_for("services.change_rectification")
-              if rectification.region.path.startswith(region)]
-    answer = any(organisation is not None for organisation in scopes) or user.organisation_id == rectification.organisation_id
-    return answer, any(organisation is None for organisation in scopes)
+    """(may answer, may close): the department answers (services.change_rectification), the
+    government-service office checks and closes (services.close_rectification), each within scope."""
+    scoped = Rectification.objects.filter(pk=rectification.pk)
+    may_answer = scoped.restrict(user, "change").exists()
+    may_close = scoped.restrict(user, "close").exists()
+    return may_answer, may_close
 
 
 def _rectification_page(request, rectification: Rectification, form=None, status: int = 200):

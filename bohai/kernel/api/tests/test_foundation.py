@@ -61,6 +61,18 @@ def test_rate_limit_answers_429_in_the_one_format(cangzhou, make_staff, monkeypa
     assert client.get("/api/v1/accounts/me").json()["code"] == "rate_limited"
 
 
+def test_two_callers_with_one_display_name_have_their_own_limits(cangzhou, make_staff, monkeypatch):
+    throttle = api.throttle[1]
+    monkeypatch.setattr(throttle, "num_requests", 2)
+    first, second = make_staff("county_officer", cangzhou["cang"]), make_staff("county_officer", cangzhou["cang"])
+    for user in (first, second):
+        user.display_name = "王芳"
+        user.save()
+    client = signed_in_client(first)
+    assert [client.get("/api/v1/accounts/me").status_code for _ in range(3)][-1] == 429
+    assert signed_in_client(second).get("/api/v1/accounts/me").status_code == 200
+
+
 def test_anonymous_limit_ignores_a_forged_forwarded_for(db, monkeypatch):
     from django.core.cache import cache
     from django.test import Client
