@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from bohai.kernel.accounts.scoping import ScopedQuerySet
+from bohai.kernel.crypto.sealed import SealedJSONField
 
 
 class ItemType(models.TextChoices):
@@ -156,7 +157,7 @@ class Application(models.Model):
     organisation = models.ForeignKey("organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+", verbose_name=_("承办机构"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    form_data = models.JSONField(_("表单内容"), default=dict)
+    form_data = SealedJSONField(_("表单内容"), default=dict)  # holds identity numbers and phones: encrypted
     idempotency_key = models.CharField(max_length=64, blank=True)
     workflow = models.OneToOneField("workflows.WorkflowInstance", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
