@@ -1,0 +1,829 @@
+"""Indicators of grid-based city management (数字城管) and the 12345 hotline, counted by the database.
+
+Which cases
+    Two sets (cohorts) of cases, both within the filters below:
+      R  reported in the period: `reported_at` from the first day 00:00 to the last day 24:00, local time
+         (Asia/Shanghai); the dashboard's months are whole months. Everything except the closure rates
+         is counted over R, whatever happened to the cases since (as the services statistics do).
+      D  due in the period: the handling deadline `due_at` fell in the period and has passed (`due_at` <
+         now), the reference standard's "due" (GB/T 30428 practice, standards.md). Only the two closure
+         rates are counted over D.
+    Filters: region (the place's subtree: a county takes its townships and grids; the city takes
+    everything), organisation (the handling unit's subtree) or department (the handling unit's
+    function, e.g. "urban_management", in every county), track (city = 数字城管, hotline = 12345).
+    A user sees the cases of their `cases.view_indicators` assignments: the assignment's region
+    subtree, narrowed to its unit when it has one (a department head sees their unit's cases).
+
+Counts (over R unless marked D)
+    reported          every case of R
+    city_reported     track city (数字城管: only these are filed; a 12345 appeal is accepted at intake)
+    filed             track city, `filed_at` set (立案)
+    refused           track city, status invalid (不予立案)
+    merged            track city, status merged (a duplicate merged into an earlier case)
+    awaiting_filing   track city, status reported (the supervision centre has not decided yet)
+    dispatch_judged   dispatched (`dispatch_count` ≥ 1) and the first dispatch judged: the unit signed
+                      for it or sent it back (`first_dispatch_correct` set), or, on the 12345 track,
+                      which has no signing, answered (`handled_at` set)
+    dispatch_correct  of those, first dispatch right: `first_dispatch_correct` true, or (12345) not
+                      set, never sent back (`sendback_count` 0) and answered
+    handled           `handled_at` and `due_at` set (处置反馈 or, 12345, the reply)
+    handled_on_time   of those, `handled_at` ≤ `due_at` (the last report of handling, after any rework)
+    verified          `verified_count` ≥ 1 (a grid worker checked on site at least once)
+    reworked          of those, `rework_count` ≥ 1 (failed verification at least once)
+    followed_up       `satisfaction` recorded (the 12345 follow-up call)
+    satisfied / basically / dissatisfied   by the answer
+    handling_cases    handled, with a start: `signed_at`, or on the 12345 track `dispatched_at`
+    handling_days     Σ working days from start to `handled_at` (the clock's rule: working days d
+                      with start date < d ≤ handled date, local dates; WorkingCalendar.elapsed_days)
+    open              status reported, filed, dispatched, handling, handled, accepted or replied
+    overdue           status dispatched or handling and `due_at` < now
+    deferred          status deferred (挂账, now)
+    closed            status closed
+    due         (D)   every case of D
+    due_deferred (D)  status deferred (挂账: taken out of the closure rates)
+    due_closed   (D)  status closed
+    due_closed_on_time (D)  status closed and `on_time` (handled by its deadline, set at closure)
+
+Rates: Decimal percentages (0–100, two decimals); None when the denominator is 0
+    立案率     filing_rate            = filed / (city_reported − merged − awaiting_filing) × 100
+               A duplicate is the same problem already filed, so it is no refusal: merged cases
+               leave the denominator, as do those not yet decided.
+    派遣准确率 dispatch_accuracy      = dispatch_correct / dispatch_judged × 100
+    按期处置率 on_time_handling_rate  = handled_on_time / handled × 100
+    结案率     closure_rate           = due_closed / (due − due_deferred) × 100            (D)
+    按期结案率 on_time_closure_rate   = due_closed_on_time / (due − due_deferred) × 100    (D)
+    返工率     rework_rate            = reworked / verified × 100
+    满意率     satisfaction_rate      = (satisfied + basically) / followed_up × 100
+    平均处置用时 average_handling_days = handling_days / handling_cases (working days, two decimals)
+    Observed city figures (standards.md): on-time closure 74–76 %, closure 85–94 %, rework 0.11 %.
+
+Groupings
+    department (the handling unit's function: 城管 of every county together), unit (each handling
+    unit), township, county (counties and functional zones; cases placed at the city itself are
+    "市本级"), month (of `reported_at` for R, of `due_at` for D). Rankings sort by an indicator
+    (best first: highest rate, lowest rework rate and handling time) and give equal values the same
+    rank (1, 2, 2, 4); rows without a value come last, unranked.
+
+Hot spots: cases of R per grid (where the point lies in a grid: the demo grid layer covers 运河区
+    and 新华区), per township for cases located to a township but no grid, per county for the rest.
+
+How it is counted
+    Two aggregate queries, one per cohort, each one pass over the cases grouped by (county,
+    township, unit, month); every count is additive, so the summary, the rankings and the trend are
+    rolled up from these rows in Python and the rates computed last. Places and units are matched
+    by the case's own `county`, `township`, `grid` and `organisation` columns, not through joins.
+    Working days are computed per row in SQL: a local day number d (Asia/Shanghai has had no summer
+    time since 1991, so SQLite adds a fixed 8 hours; PostgreSQL converts AT TIME ZONE), the Monday–
+    Friday count C(d) by arithmetic, plus the calendar's exceptions A(d) (holidays on weekdays −1,
+    weekend days worked +1, summed up to d) as a binary tree of CASE over the exception dates, so
+    W(d) = C(d) + A(d) is the number of working days up to d and the days between two dates are
+    W(handled) − W(start). The day numbers are computed once per row in a subquery that the planner
+    keeps apart (SQLite: LIMIT -1; PostgreSQL: OFFSET 0) so the CASE trees read a column.
+"""
+import calendar
+import io
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import Count, F, Func, IntegerField, Max, Min, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bohai.engines.workdays.clock import LOCAL_ZONE, working_calendar
+from bohai.kernel.audit.recording import record
+from bohai.kernel.audit.service import service_action
+from bohai.kernel.organisations.models import Organisation
+from bohai.kernel.regions.models import Level, Region
+
+from .models import Case, Satisfaction, Status, Track
+
+PERMISSION = "cases.view_indicators"
+TWO_PLACES = Decimal("0.01")
+MAX_MONTHS = 120
+CITY_LEVEL_KEY = "_city"
+NO_UNIT_KEY = "_none"
+EPOCH = date(1970, 1, 1)
+GROUPINGS = ("department", "unit", "township", "county", "month")
+# Observed city figures (standards.md, "Grid-based city management"): (low, high) in percent.
+REFERENCE = {
+    "on_time_closure_rate": (Decimal("74"), Decimal("76")),
+    "closure_rate": (Decimal("85"), Decimal("94")),
+    "rework_rate": (Decimal("0.11"), Decimal("0.11")),
+}
+RATE_NAMES = {
+    "filing_rate": gettext_lazy("立案率"), "dispatch_accuracy": gettext_lazy("派遣准确率"),
+    "on_time_handling_rate": gettext_lazy("按期处置率"), "closure_rate": gettext_lazy("结案率"),
+    "on_time_closure_rate": gettext_lazy("按期结案率"), "rework_rate": gettext_lazy("返工率"),
+    "satisfaction_rate": gettext_lazy("满意率"), "average_handling_days": gettext_lazy("平均处置用时（工作日）"),
+}
+LOWER_IS_BETTER = {"rework_rate", "average_handling_days"}
+OPEN = (Status.REPORTED, Status.FILED, Status.DISPATCHED, Status.HANDLING, Status.HANDLED, Status.ACCEPTED,
+        Status.REPLIED)
+CLOCK_RUNNING = (Status.DISPATCHED, Status.HANDLING)
+
+
+# Filters ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """Which cases: reported (or due) from `start` to `end` (local dates, both included), placed in
+    `region`'s subtree, handled by `organisation`'s subtree or by units of the `department` function,
+    on `track`."""
+
+    start: date | None = None
+    end: date | None = None
+    region: Region | None = None
+    organisation: Organisation | None = None
+    department: str = ""
+    track: str = ""
+
+    @classmethod
+    def for_months(cls, first: date | None, last: date | None, **others) -> "Filters":
+        start = first.replace(day=1) if first else None
+        end = last_day(last) if last else None
+        return cls(start=start, end=end, **others)
+
+    def condition(self, cohort: str, now: datetime) -> Q:
+        """The filter on Case for cohort "R" (reported in the period) or "D" (due in it, and past)."""
+        column = "reported_at" if cohort == "R" else "due_at"
+        condition = Q()
+        if self.start:
+            condition &= Q(**{f"{column}__gte": local_midnight(self.start)})
+        upper = local_midnight(self.end + timedelta(days=1)) if self.end else None
+        if cohort == "D":
+            upper = now if upper is None else min(upper, now)
+        if upper is not None:
+            condition &= Q(**{f"{column}__lt": upper})
+        if self.track:
+            condition &= Q(track=self.track)
+        if self.region is not None:
+            condition &= place_condition(self.region)
+        if self.organisation is not None:
+            condition &= unit_condition(self.organisation.path)
+        if self.department:
+            condition &= Q(organisation_id__in=list(Organisation.objects.filter(function=self.department)
+                                                    .values_list("pk", flat=True)))
+        return condition
+
+    def describe(self) -> dict:
+        return {"start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
+                "region": self.region.key if self.region else None,
+                "organisation": self.organisation.key if self.organisation else None,
+                "department": self.department or None, "track": self.track or None}
+
+
+def place_condition(region: Region) -> Q:
+    """Cases placed in the region's subtree, by the case's own place columns (no join)."""
+    if region.parent_id is None:
+        return Q()  # the city: every case lies in it
+    if region.level in (Level.COUNTY, Level.ZONE):
+        return Q(county_id=region.pk)
+    if region.level == Level.TOWNSHIP:
+        return Q(township_id=region.pk)
+    if region.level == Level.GRID:
+        return Q(grid_id=region.pk)
+    return Q(region__path__startswith=region.path)
+
+
+def unit_condition(organisation_path: str) -> Q:
+    units = list(Organisation.objects.filter(path__startswith=organisation_path).values_list("pk", flat=True))
+    return Q(organisation_id__in=units)
+
+
+def scope_condition(user) -> Q | None:
+    """What the user may count: the places (and units) of their `cases.view_indicators`
+    assignments; Q() for everything (no user, a superuser); None for nothing."""
+    if user is None:
+        return Q()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Q()
+    scopes = user.scopes_for(PERMISSION)
+    regions = {r.path: r for r in Region.objects.filter(path__in=[path for path, _unit in scopes]).defer("boundary")}
+    condition = None
+    for region_path, organisation_path in scopes:
+        region = regions.get(region_path)
+        if region is None:
+            continue
+        clause = place_condition(region)
+        if organisation_path:
+            clause &= unit_condition(organisation_path)
+        condition = clause if condition is None else condition | clause
+    return condition
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
+
+
+def last_day(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def add_months(day: date, count: int) -> date:
+    index = day.year * 12 + day.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def last_months(count: int = 13, today: date | None = None) -> tuple[date, date]:
+    """The first day of the month `count - 1` months back and the last day of this month."""
+    today = today or timezone.localdate()
+    this_month = today.replace(day=1)
+    return add_months(this_month, 1 - count), last_day(this_month)
+
+
+def parse_period(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """("2026-01", "2026-03") → 1 January to 31 March; days ("2026-01-15") as they are. ValueError,
+    in Chinese, for anything else or an end before the start."""
+    first, last = _parse_day(start, first=True), _parse_day(end, first=False)
+    if first and last and last < first:
+        raise ValueError(_("截止日期早于起始日期"))
+    return first, last
+
+
+def _parse_day(text: str | None, *, first: bool) -> date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 7:
+            month = datetime.strptime(text, "%Y-%m").date()
+            return month if first else last_day(month)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(_("日期应为 YYYY-MM（整月）或 YYYY-MM-DD，收到“%(text)s”") % {"text": text[:20]})
+
+
+def find_region(value) -> Region | None:
+    """A Region from itself, its key or its division code; None for empty; LookupError when unknown."""
+    if value is None or value == "" or isinstance(value, Region):
+        return value or None
+    regions = Region.objects.defer("boundary")
+    found = regions.filter(key=str(value)).first() or regions.filter(code=str(value)).first()
+    if found is None:
+        raise LookupError(value)
+    return found
+
+
+def find_organisation(value) -> tuple[Organisation | None, str]:
+    """(unit, "") from an Organisation or its key; (None, function) from a function name
+    ("urban_management": that department in every county); LookupError when neither."""
+    if value is None or value == "":
+        return None, ""
+    if isinstance(value, Organisation):
+        return value, ""
+    unit = Organisation.objects.filter(key=str(value)).first()
+    if unit is not None:
+        return unit, ""
+    if Organisation.objects.filter(function=str(value)).exists():
+        return None, str(value)
+    raise LookupError(value)
+
+
+# Measures --------------------------------------------------------------------------------------
+
+@dataclass
+class Measures:
+    """Counts and sums of a set of cases; every field adds up across groups."""
+
+    reported: int = 0
+    city_reported: int = 0
+    filed: int = 0
+    refused: int = 0
+    merged: int = 0
+    awaiting_filing: int = 0
+    dispatch_judged: int = 0
+    dispatch_correct: int = 0
+    handled: int = 0
+    handled_on_time: int = 0
+    verified: int = 0
+    reworked: int = 0
+    followed_up: int = 0
+    satisfied: int = 0
+    basically: int = 0
+    dissatisfied: int = 0
+    handling_cases: int = 0
+    handling_days: int = 0
+    open: int = 0
+    overdue: int = 0
+    deferred: int = 0
+    closed: int = 0
+    due: int = 0
+    due_deferred: int = 0
+    due_closed: int = 0
+    due_closed_on_time: int = 0
+
+    def __add__(self, other: "Measures") -> "Measures":
+        return Measures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Measures":
+        return cls(**{f.name: int(row.get(f.name) or 0) for f in fields(cls)})
+
+    @property
+    def filing_rate(self) -> Decimal | None:
+        return percentage(self.filed, self.city_reported - self.merged - self.awaiting_filing)
+
+    @property
+    def dispatch_accuracy(self) -> Decimal | None:
+        return percentage(self.dispatch_correct, self.dispatch_judged)
+
+    @property
+    def on_time_handling_rate(self) -> Decimal | None:
+        return percentage(self.handled_on_time, self.handled)
+
+    @property
+    def closure_rate(self) -> Decimal | None:
+        return percentage(self.due_closed, self.due - self.due_deferred)
+
+    @property
+    def on_time_closure_rate(self) -> Decimal | None:
+        return percentage(self.due_closed_on_time, self.due - self.due_deferred)
+
+    @property
+    def rework_rate(self) -> Decimal | None:
+        return percentage(self.reworked, self.verified)
+
+    @property
+    def satisfaction_rate(self) -> Decimal | None:
+        return percentage(self.satisfied + self.basically, self.followed_up)
+
+    @property
+    def average_handling_days(self) -> Decimal | None:
+        return ratio(self.handling_days, self.handling_cases)
+
+    def rates(self) -> dict[str, Decimal | None]:
+        return {name: getattr(self, name) for name in RATE_NAMES}
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), **self.rates()}
+
+
+def ratio(numerator, denominator) -> Decimal | None:
+    if not denominator or denominator <= 0:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def percentage(part, whole) -> Decimal | None:
+    return ratio(Decimal(part) * 100, whole)
+
+
+# Day numbers and working days in SQL ------------------------------------------------------------
+
+class LocalDay(Func):
+    """The local (Asia/Shanghai) date of a timestamp as days since 1970-01-01; NULL stays NULL."""
+
+    output_field = IntegerField()
+    arity = 1
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        offset = int(timezone.now().astimezone(LOCAL_ZONE).utcoffset().total_seconds())
+        import sqlite3
+
+        # unixepoch() since SQLite 3.38; strftime('%s') before (its % doubled for the driver's %s).
+        seconds = f"unixepoch({sql})" if sqlite3.sqlite_version_info >= (3, 38) else f"CAST(strftime('%%s', {sql}) AS INTEGER)"
+        return f"(({seconds} + {offset}) / 86400)", params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"((({sql}) AT TIME ZONE '{LOCAL_ZONE.key}')::date - DATE '1970-01-01')", params
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError(f"LocalDay is written for SQLite and PostgreSQL, not {connection.vendor}")
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def step_sql(column: str, steps: list[tuple[int, int]], below: int) -> str:
+    """SQL for the step function f(column) = value of the last (start, value) with start ≤ column,
+    `below` before the first: a balanced tree of CASE, so each row makes log2(len(steps)) comparisons."""
+    if not steps:
+        return str(below)
+    middle = len(steps) // 2
+    start, value = steps[middle]
+    left = step_sql(column, steps[:middle], below)
+    right = step_sql(column, steps[middle + 1:], value)
+    return f"(CASE WHEN {column} < {start} THEN {left} ELSE {right} END)"
+
+
+def calendar_steps() -> list[tuple[int, int]]:
+    """A(d) of the module docstring as steps: (day number, exceptions summed up to that day)."""
+    steps, total = [], 0
+    for day, working in sorted(working_calendar().overrides.items()):
+        delta = (1 if working else 0) if day.weekday() >= 5 else (0 if working else -1)
+        if delta:
+            total += delta
+            steps.append((day_number(day), total))
+    return steps
+
+
+def working_day_sql(column: str, steps: list[tuple[int, int]]) -> str:
+    """W(column): working days from an epoch up to the day number `column` (inclusive)."""
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+    shifted = f"({column} + 3)"  # day 0 (1970-01-01) was a Thursday: +3 puts Monday at 0 mod 7
+    weekdays = f"(5 * ({shifted} / 7) + {least}({shifted} - 7 * ({shifted} / 7) + 1, 5))"
+    return f"({weekdays} + {step_sql(column, steps, 0)})"
+
+
+def working_day_number(day: date, steps: list[tuple[int, int]] | None = None) -> int:
+    """W(day) in Python, the same arithmetic as working_day_sql (for tests and checks)."""
+    steps = calendar_steps() if steps is None else steps
+    shifted = day_number(day) + 3
+    exceptions = 0
+    for start, value in steps:
+        if start <= day_number(day):
+            exceptions = value
+    return 5 * (shifted // 7) + min(shifted % 7 + 1, 5) + exceptions
+
+
+# The two aggregate queries ---------------------------------------------------------------------
+
+R_MEASURES = {
+    "reported": "*",
+    "city_reported": "tr = 'city'",
+    "filed": "tr = 'city' AND fa IS NOT NULL",
+    "refused": "tr = 'city' AND st = 'invalid'",
+    "merged": "tr = 'city' AND st = 'merged'",
+    "awaiting_filing": "tr = 'city' AND st = 'reported'",
+    "dispatch_judged": "dc >= 1 AND (fd IS NOT NULL OR ha IS NOT NULL)",
+    "dispatch_correct": "dc >= 1 AND (fd OR (fd IS NULL AND sb = 0 AND ha IS NOT NULL))",
+    "handled": "ha IS NOT NULL AND du IS NOT NULL",
+    "handled_on_time": "ha IS NOT NULL AND du IS NOT NULL AND ha <= du",
+    "verified": "vc >= 1",
+    "reworked": "vc >= 1 AND rc >= 1",
+    "followed_up": "sa <> ''",
+    "satisfied": "sa = 'satisfied'",
+    "basically": "sa = 'basically'",
+    "dissatisfied": "sa = 'dissatisfied'",
+    "handling_cases": "hd IS NOT NULL AND sd IS NOT NULL",
+    "open": "st IN ({open})",
+    "overdue": "st IN ({running}) AND du < %s",
+    "deferred": "st = 'deferred'",
+    "closed": "st = 'closed'",
+}
+D_MEASURES = {
+    "due": "*",
+    "due_deferred": "st = 'deferred'",
+    "due_closed": "st = 'closed'",
+    "due_closed_on_time": "st = 'closed' AND ot",
+}
+KEYS = ("county_id", "township_id", "organisation_id")
+
+
+def _quoted(values) -> str:
+    for value in values:
+        assert value.replace("_", "").isalnum(), value  # constants of the code, never user input
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def _scan(cohort: str, condition: Q, now: datetime, months: list[date] | None, grouped: bool) -> list[dict]:
+    """One pass over the cohort's cases: the measures per (county, township, unit, month) when
+    `grouped` (month -1 without months), else one row of totals."""
+    base = Case.objects.filter(condition).order_by().values("county_id", "township_id", "organisation_id")
+    by_month = grouped and bool(months)
+    if cohort == "R":
+        columns = {"tr": F("track"), "st": F("status"), "fa": F("filed_at"), "dc": F("dispatch_count"),
+                   "fd": F("first_dispatch_correct"), "sb": F("sendback_count"), "ha": F("handled_at"),
+                   "du": F("due_at"), "vc": F("verified_count"), "rc": F("rework_count"), "sa": F("satisfaction"),
+                   "hd": LocalDay("handled_at"), "sd": LocalDay(Coalesce("signed_at", "dispatched_at"))}
+        month_of, measures = "reported_at", dict(R_MEASURES)
+        steps = calendar_steps()
+        days = (f"SUM(CASE WHEN hd IS NOT NULL AND sd IS NOT NULL THEN {working_day_sql('hd', steps)} - "
+                f"{working_day_sql('sd', steps)} ELSE 0 END) AS handling_days")
+    else:
+        columns = {"st": F("status"), "ot": F("on_time")}
+        month_of, measures, days = "due_at", dict(D_MEASURES), None
+    if by_month:
+        columns["md"] = LocalDay(month_of)
+    inner_sql, params = base.annotate(**columns).query.sql_with_params()
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1"
+    month = "-1"
+    if by_month:
+        boundaries = [(day_number(add_months(months[0], n)), n) for n in range(len(months) + 1)]
+        month = step_sql("md", boundaries, -1)
+    selected, outer_params = [], []
+    for name, test in measures.items():
+        test = test.format(open=_quoted(OPEN), running=_quoted(CLOCK_RUNNING))
+        selected.append(f"COUNT(*) AS {name}" if test == "*" else f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END) AS {name}")
+        if "%s" in test:
+            outer_params.append(connection.ops.adapt_datetimefield_value(now))
+    if days:
+        selected.append(days)
+    keys = f"county_id, township_id, organisation_id, {month} AS month_index, " if grouped else ""
+    group = " GROUP BY 1, 2, 3, 4" if grouped else ""
+    sql = f"SELECT {keys}{', '.join(selected)} FROM ({inner_sql} {fence}) AS cohort{group}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*outer_params, *params])
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# The cube: measures per (county, township, unit, month), and what is rolled up from it ----------
+
+Cell = tuple[int | None, int | None, int | None, int]
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    measures: Measures
+    parent: str = ""          # the county of a township or unit
+    rank: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, "parent": self.parent, "rank": self.rank, **self.measures.as_dict()}
+
+
+@dataclass
+class Cube:
+    cells: dict[Cell, Measures]
+    months: list[date] = field(default_factory=list)
+
+    def total(self) -> Measures:
+        return sum(self.cells.values(), Measures())
+
+    def rows(self, by: str) -> list[Row]:
+        if by not in GROUPINGS:
+            raise ValueError(by)
+        return getattr(self, f"_by_{by}")()
+
+    def _rolled(self, position: int) -> dict:
+        totals: dict = {}
+        for cell, measures in self.cells.items():
+            totals[cell[position]] = totals.get(cell[position], Measures()) + measures
+        return totals
+
+    def _by_county(self) -> list[Row]:
+        totals = self._rolled(0)
+        counties = {r.pk: r for r in Region.objects.filter(pk__in=[k for k in totals if k]).defer("boundary")}
+        rows = [Row(counties[pk].key, counties[pk].name, m) if pk else Row(CITY_LEVEL_KEY, _("市本级"), m)
+                for pk, m in totals.items()]
+        order = {r.key: (r.code or "~" + r.key) for r in counties.values()}
+        return sorted(rows, key=lambda row: "" if row.key == CITY_LEVEL_KEY else order[row.key])
+
+    def _by_township(self) -> list[Row]:
+        """Townships only: cases placed no deeper than a county are in the county rows."""
+        totals = self._rolled(1)
+        places = {r.pk: r for r in Region.objects.filter(pk__in=[k for k in totals if k]).defer("boundary")}
+        parents = dict(Region.objects.filter(pk__in={r.parent_id for r in places.values()}).values_list("pk", "name"))
+        rows = [Row(places[pk].key, places[pk].name, m, parents.get(places[pk].parent_id, "")) for pk, m in totals.items() if pk]
+        return sorted(rows, key=lambda row: row.key)
+
+    def _by_unit(self) -> list[Row]:
+        totals = self._rolled(2)
+        units = {o.pk: o for o in Organisation.objects.filter(pk__in=[k for k in totals if k]).select_related("region")
+                 .defer("region__boundary")}
+        rows = []
+        for pk, measures in totals.items():
+            if pk is None:
+                rows.append(Row(NO_UNIT_KEY, _("未派遣"), measures))
+            else:
+                unit = units[pk]
+                rows.append(Row(unit.key, unit_label(unit), measures, unit.region.name))
+        return sorted(rows, key=lambda row: (row.key == NO_UNIT_KEY, row.key))
+
+    def _by_department(self) -> list[Row]:
+        """Units rolled up to their function (城管局 of every county together)."""
+        totals = self._rolled(2)
+        functions = dict(Organisation.objects.filter(pk__in=[k for k in totals if k]).values_list("pk", "function"))
+        by_function: dict[str, Measures] = {}
+        for pk, measures in totals.items():
+            key = functions.get(pk) or NO_UNIT_KEY
+            by_function[key] = by_function.get(key, Measures()) + measures
+        names = department_names(by_function)
+        rows = [Row(key, _("未派遣") if key == NO_UNIT_KEY else names.get(key, key), m) for key, m in by_function.items()]
+        return sorted(rows, key=lambda row: (row.key == NO_UNIT_KEY, -row.measures.reported, row.key))
+
+    def _by_month(self) -> list[Row]:
+        totals = self._rolled(3)
+        return [Row(f"{month:%Y-%m}", f"{month.year}年{month.month}月", totals.get(n, Measures()))
+                for n, month in enumerate(self.months)]
+
+
+def unit_label(unit: Organisation) -> str:
+    """沧县城管局: the place and the short name, shorter than 沧县城市管理综合行政执法局."""
+    short = unit.short_name or unit.name
+    return unit.name if short == unit.name or unit.name.startswith(short) else f"{unit.region.name}{short}"
+
+
+def department_names(functions) -> dict[str, str]:
+    """Each function's name as the city's unit of that function calls itself (城管局 …)."""
+    names = {}
+    for unit in Organisation.objects.filter(function__in=list(functions)).select_related("region").defer(
+            "region__boundary").order_by("path"):
+        if unit.function not in names or unit.region.level == Level.CITY:
+            names[unit.function] = unit.short_name or unit.name
+    return names
+
+
+def cube(filters: Filters = Filters(), user=None, now: datetime | None = None, *, by_month: bool = True) -> Cube:
+    """The measures within `user`'s scope per (county, township, unit, month of the period)."""
+    now = now or timezone.now()
+    scope = scope_condition(user)
+    if scope is None:
+        return Cube({}, month_range(filters, None) if by_month else [])
+    months = month_range(filters, scope) if by_month else []
+    cells: dict[Cell, Measures] = {}
+    for cohort in ("R", "D"):
+        for row in _scan(cohort, scope & filters.condition(cohort, now), now, months, grouped=True):
+            key = (row["county_id"], row["township_id"], row["organisation_id"], int(row["month_index"]))
+            cells[key] = cells.get(key, Measures()) + Measures.from_row(row)
+    return Cube(cells, months)
+
+
+def summary(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Measures:
+    """The totals alone: the same two passes, ungrouped."""
+    now = now or timezone.now()
+    scope = scope_condition(user)
+    if scope is None:
+        return Measures()
+    total = Measures()
+    for cohort in ("R", "D"):
+        for row in _scan(cohort, scope & filters.condition(cohort, now), now, None, grouped=False):
+            total = total + Measures.from_row(row)
+    return total
+
+
+def month_range(filters: Filters, scope: Q | None) -> list[date]:
+    """The first days of the months the filter spans; without dates, those the reports span."""
+    start, end = filters.start, filters.end
+    if (start is None or end is None) and scope is not None:
+        bounds = Case.objects.filter(scope, filters.condition("R", timezone.now())).aggregate(
+            first=Min("reported_at"), last=Max("reported_at"))
+        if bounds["first"] is None:
+            return []
+        start = start or timezone.localtime(bounds["first"], LOCAL_ZONE).date()
+        end = end or timezone.localtime(bounds["last"], LOCAL_ZONE).date()
+    if start is None or end is None:
+        return []
+    month, months = start.replace(day=1), []
+    while month <= end and len(months) < MAX_MONTHS:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+# Rankings ----------------------------------------------------------------------------------------
+
+def rank(rows: list[Row], indicator: str = "on_time_closure_rate") -> list[Row]:
+    """Rows sorted best first by `indicator`, equal values sharing a rank (1, 2, 2, 4); rows without a
+    value last and unranked. The best is the highest rate, or the lowest for rework and handling time."""
+    if indicator not in RATE_NAMES:
+        raise ValueError(indicator)
+    lower = indicator in LOWER_IS_BETTER
+    valued = [row for row in rows if getattr(row.measures, indicator) is not None]
+    empty = [row for row in rows if getattr(row.measures, indicator) is None]
+    valued.sort(key=lambda row: (getattr(row.measures, indicator) * (1 if lower else -1), -row.measures.reported, row.key))
+    previous, position = None, 0
+    for index, row in enumerate(valued, start=1):
+        value = getattr(row.measures, indicator)
+        if value != previous:
+            position, previous = index, value
+        row.rank = position
+    for row in empty:
+        row.rank = None
+    return valued + empty
+
+
+def rankings(by: str, filters: Filters = Filters(), user=None, now: datetime | None = None,
+             indicator: str = "on_time_closure_rate") -> list[Row]:
+    if by not in ("department", "unit", "township", "county"):
+        raise ValueError(by)
+    return rank(cube(filters, user, now, by_month=False).rows(by), indicator)
+
+
+def trend(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
+    return cube(filters, user, now).rows("month")
+
+
+# Hot spots ---------------------------------------------------------------------------------------
+
+def hotspots(filters: Filters = Filters(), user=None, now: datetime | None = None, source: Cube | None = None) -> dict:
+    """Cases reported in the period per grid, per township (cases placed in a township but no grid)
+    and per county (all of the county's cases, with cases per 10,000 residents), for the map."""
+    now = now or timezone.now()
+    scope = scope_condition(user)
+    if scope is None:
+        return {"counties": [], "townships": [], "grids": []}
+    source = source or cube(filters, user, now, by_month=False)
+    grid_counts, gridded_townships = {}, {}
+    for row in (Case.objects.filter(scope, filters.condition("R", now), grid__isnull=False).order_by()
+                .values("township_id", "grid_id").annotate(n=Count("pk"))):
+        grid_counts[row["grid_id"]] = grid_counts.get(row["grid_id"], 0) + row["n"]
+        gridded_townships[row["township_id"]] = gridded_townships.get(row["township_id"], 0) + row["n"]
+    county_totals, township_totals = {}, {}
+    for (county, township, _unit, _month), measures in source.cells.items():
+        county_totals[county] = county_totals.get(county, 0) + measures.reported
+        if township is not None:
+            township_totals[township] = township_totals.get(township, 0) + measures.reported
+    wanted = {pk for pk in (*county_totals, *township_totals, *grid_counts) if pk is not None}
+    places = {r.pk: r for r in Region.objects.filter(pk__in=wanted).defer("boundary")}
+
+    def point(pk, count, **extra) -> dict:
+        region = places[pk]
+        return {"key": region.key, "code": region.code, "name": region.name, "lng": region.centroid_lng,
+                "lat": region.centroid_lat, "count": count, **extra}
+
+    counties = []
+    for pk, count in county_totals.items():
+        if pk is None or not count:
+            continue
+        population = places[pk].population
+        per_10k = ratio(count * 10000, population) if population else None
+        counties.append(point(pk, count, population=population, per_10k=per_10k))
+    townships = [point(pk, count - gridded_townships.get(pk, 0)) for pk, count in township_totals.items()
+                 if count - gridded_townships.get(pk, 0) > 0]
+    grids = [point(pk, count) for pk, count in grid_counts.items()]
+    by_count = lambda item: (-item["count"], item["key"])  # noqa: E731
+    return {"counties": sorted(counties, key=by_count), "townships": sorted(townships, key=by_count),
+            "grids": sorted(grids, key=by_count)}
+
+
+# Export ------------------------------------------------------------------------------------------
+
+TABLE_COLUMNS = (
+    ("reported", "上报/受理量"), ("filed", "立案"), ("closed", "已结案"), ("open", "在办"), ("overdue", "超期在办"),
+    ("deferred", "挂账"), ("due", "应结案（期内到期）"), ("due_closed", "期内到期已结案"),
+    ("filing_rate", "立案率（%）"), ("dispatch_accuracy", "派遣准确率（%）"), ("on_time_handling_rate", "按期处置率（%）"),
+    ("closure_rate", "结案率（%）"), ("on_time_closure_rate", "按期结案率（%）"), ("rework_rate", "返工率（%）"),
+    ("satisfaction_rate", "满意率（%）"), ("average_handling_days", "平均处置用时（工作日）"),
+)
+
+
+@service_action
+def export_workbook(filters: Filters, *, actor, now: datetime | None = None) -> bytes:
+    """The dashboard's tables as XLSX (汇总, 部门, 处置单位, 乡镇街道, 县市区, 月度, 热点网格) within the
+    actor's scope; audited."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    now = now or timezone.now()
+    source = cube(filters, actor, now)
+    spots = hotspots(filters, actor, now, source=source)
+    total = source.total()
+    sheets = [
+        ("汇总", ("范围",), [(_("合计"), total)]),
+        ("按部门", ("排名", "部门"), [(row.rank, row.label, row.measures) for row in rank(source.rows("department"))]),
+        ("按处置单位", ("排名", "处置单位", "县（市、区）"),
+         [(row.rank, row.label, row.parent, row.measures) for row in rank(source.rows("unit"))]),
+        ("按乡镇街道", ("排名", "乡镇（街道）", "县（市、区）"),
+         [(row.rank, row.label, row.parent, row.measures) for row in rank(source.rows("township"))]),
+        ("按县市区", ("排名", "县（市、区）"), [(row.rank, row.label, row.measures) for row in rank(source.rows("county"))]),
+        ("按月份", ("月份",), [(row.key, row.measures) for row in source.rows("month")]),
+    ]
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, headings, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append([*headings, *(label for _key, label in TABLE_COLUMNS)])
+        for *labels, measures in rows:
+            sheet.append([*labels, *_cells(measures)])
+        _finish_sheet(sheet, Font)
+    sheet = book.create_sheet("热点网格")
+    sheet.append(["层级", "名称", "代码", "经度", "纬度", "案件数"])
+    for level, items in (("网格", spots["grids"]), ("乡镇（街道，无网格）", spots["townships"]), ("县（市、区）", spots["counties"])):
+        for item in items:
+            sheet.append([level, item["name"], item["code"] or item["key"], item["lng"], item["lat"], item["count"]])
+    _finish_sheet(sheet, Font)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    record(actor=actor, action="cases.indicators.export", target_type="cases.case",
+           after={"filters": filters.describe(), "reported": total.reported})
+    return buffer.getvalue()
+
+
+def _finish_sheet(sheet, font) -> None:
+    for cell in sheet[1]:
+        cell.font = font(bold=True)
+    sheet.freeze_panes = "A2"
+    sheet.column_dimensions["B"].width = 28
+
+
+def _cells(measures: Measures) -> list:
+    values = measures.as_dict()
+    return [float(values[key]) if isinstance(values[key], Decimal) else values[key] for key, _label in TABLE_COLUMNS]
+
+
+# For the planning system -----------------------------------------------------------------------
+
+def indicators(start=None, end=None, region=None, organisation=None) -> dict[str, Decimal | None]:
+    """The eight indicators of the cases from `start` to `end` (dates, both included; open ends allowed)
+    placed in `region` (a Region, key or division code; everything when None) and handled by
+    `organisation` (an Organisation or its key: its subtree; or a function such as "urban_management":
+    those units in every county). Rates are Decimal percentages ("74.52"), the handling time in working
+    days; None where nothing was counted. Keys: filing_rate, dispatch_accuracy, on_time_handling_rate,
+    closure_rate, on_time_closure_rate, rework_rate, satisfaction_rate, average_handling_days.
+    LookupError for an unknown region or organisation."""
+    unit, function = find_organisation(organisation)
+    filters = Filters(start=start, end=end, region=find_region(region), organisation=unit, department=function)
+    return summary(filters).rates()
