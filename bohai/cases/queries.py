@@ -275,6 +275,8 @@ def timeline(case: Case, *, public: bool) -> list[Entry]:
             who = event.actor_label
             if event.kind in ("signed", "handled", "replied", "sent_back", "extension_requested") and unit:
                 who = f"{unit} · {who}"
+            if event.kind == "reported" and params.get("source") in Source.values:
+                who = f"{Source(params['source']).label} · {who}"
             entry.who, entry.detail = who, _detail(event, params)
         if event.kind == "sent_back":
             unit = ""
@@ -285,10 +287,7 @@ def timeline(case: Case, *, public: bool) -> list[Entry]:
 def _label(event: CaseEvent, hotline: bool) -> str:
     params = event.params or {}
     if event.kind == "reported":
-        if hotline:
-            return _("12345 受理")
-        return _("上报（%(source)s）") % {"source": Source(params["source"]).label} if params.get("source") in Source.values \
-            else _("上报")
+        return _("12345 受理") if hotline else _("上报")
     if event.kind == "dispatched":
         return (_("派单至 %(unit)s") if hotline else _("派遣至 %(unit)s")) % {"unit": params.get("unit", "")}
     if event.kind == "followed_up" and params.get("satisfaction"):

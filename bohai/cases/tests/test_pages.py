@@ -254,7 +254,7 @@ def test_an_operator_takes_a_call_and_routes_it(city, people):
     assert appeal.caller_phone_masked == "139****1111" and appeal.caller_name_masked == "王*红"
     assert "13900001111" not in appeal.caller_phone_cipher
     page = text_of(client.get(response["Location"]))
-    assert appeal.number in page and "已派单至" in page
+    assert appeal.number in page and "已受理并派单" in page
     assert "13900001111" not in text_of(client.get(f"/work/cases/{appeal.pk}/"))
 
 

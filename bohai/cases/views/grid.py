@@ -113,4 +113,5 @@ def verify(request, pk: int):
         "report_photos": [p for p in photos if p.stage == PhotoStage.REPORT],
         "handled_photos": [p for p in photos if p.stage == PhotoStage.HANDLED],
         "handling_note": queries.latest_handling_note(case), "place": queries.public_place(case),
+        "layers": map_layers_around(case.township or case.county),
     }, status=422 if errors else 200)

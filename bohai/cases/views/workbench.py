@@ -69,9 +69,10 @@ def hotline_new(request):
         context["location_errors"] = others.pop("location", [])
         context["other_errors"] = [m for messages_ in others.values() for m in messages_]
         return render(request, "cases/hotline_new.html", context, status=422)
-    messages.success(request, _("已受理，工单号 %(number)s。") % {"number": case.number})
     if request.POST.get("command") == "route":
         _route_now(request, case, request.POST.get("route", ""), topic)
+    else:
+        messages.success(request, _("已受理，工单号 %(number)s，待派单。") % {"number": case.number})
     return redirect("cases:hotline_new")
 
 
@@ -80,16 +81,16 @@ def _route_now(request, case: Case, route: str, topic: CaseClass | None) -> None
     code, _sep, unit_id = route.partition("|")
     unit = Organisation.objects.filter(pk=unit_id).first() if unit_id.isdigit() else None
     if unit is None:
-        messages.warning(request, _("未选择派单单位，工单 %(number)s 待派单。") % {"number": case.number})
+        messages.warning(request, _("已受理，工单号 %(number)s；未选择派单单位，待派单。") % {"number": case.number})
         return
     case_class = topic or queries.minor_class(code)
     try:
         actions.dispatch_case(case, organisation=unit, case_class=case_class, actor=request.user)
     except (Conflict, PermissionDenied, ValidationError) as refusal:
-        messages.warning(request, _("工单 %(number)s 已受理，但未能派单：%(reason)s") % {
+        messages.warning(request, _("已受理，工单号 %(number)s；未能派单：%(reason)s") % {
             "number": case.number, "reason": _reason(refusal)})
     else:
-        messages.success(request, _("工单 %(number)s 已派单至 %(unit)s。") % {"number": case.number, "unit": unit.name})
+        messages.success(request, _("已受理并派单：工单号 %(number)s → %(unit)s。") % {"number": case.number, "unit": unit.name})
 
 
 def _reason(refusal) -> str:
@@ -216,6 +217,7 @@ def _case_page(request, case: Case, *, bound: dict | None = None, status: int = 
     stages = {task.stage_key for task in mine}
     photos = list(case.photos.select_related("stored_file"))
     suggestions = (case.suggestion or {}).get("top") or []
+    undispatched = case.status in (Status.REPORTED, Status.ACCEPTED, Status.FILED)
     duplicates = []
     if case.status in (Status.REPORTED, Status.ACCEPTED, Status.FILED) or stages & {"file", "route"}:
         visible = Case.objects.restrict(user, "view")
@@ -226,7 +228,8 @@ def _case_page(request, case: Case, *, bound: dict | None = None, status: int = 
         "timeline": queries.timeline(case, public=False),
         "photo_groups": [(label, [p for p in photos if p.stage == stage]) for stage, label in PhotoStage.choices
                          if any(p.stage == stage for p in photos)],
-        "suggestions": suggestions, "duplicates": duplicates,
+        "suggestions": suggestions if undispatched or stages & {"dispatch", "route"} else [],
+        "duplicates": duplicates,
         "dispatch_task": next((t for t in mine if t.stage_key in ("dispatch", "route")), None),
         "merge_task": next((t for t in mine if t.stage_key in ("file", "route")), None),
         "units": queries.dispatch_units(case) if stages & {"dispatch", "route"} else [],
