@@ -181,6 +181,8 @@ COMMON_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗
 _SURNAME = f"[{COMMON_SURNAMES}]"
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 REDACTIONS = (
+    # E-mail addresses.
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[邮箱已隐去]"),
     # Identity numbers (18 or 15 characters) and any other long run of digits (bank cards, accounts).
     (re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<!\d)\d{15,}(?!\d)"), "[证件号码已隐去]"),
     # Mobile numbers, also written with spaces or dashes, with or without +86.
@@ -198,7 +200,8 @@ REDACTIONS = (
 
 
 def redact(text: str) -> str:
-    """Text for the public: phone and identity numbers, plates and introduced names replaced by a note."""
+    """Text for the public: phone and identity numbers, e-mail addresses, plates and introduced names replaced by a
+    note (whole, not partly masked: a tail of digits is still a clue to who wrote it)."""
     text = text or ""
     for pattern, replacement in REDACTIONS:
         text = pattern.sub(replacement, text)

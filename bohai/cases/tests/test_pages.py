@@ -216,20 +216,24 @@ def test_redaction_of_numbers_plates_and_names():
     assert redact("身份证13092119900501123X号") == "身份证[证件号码已隐去]号"
     assert redact("车牌冀J·D12345停在路边") == "车牌[车牌已隐去]停在路边"
     assert redact("联系人：张三丰，王先生说") == "联系人：[姓名已隐去]，某先生说"
+    assert redact("发到 wang.xh@example.com 就行") == "发到 [邮箱已隐去] 就行"
     assert redact("解放路12号楼下井盖丢了") == "解放路12号楼下井盖丢了"
 
 
 # 12345 intake and the live suggestion ------------------------------------------------------------------------
 
-def test_the_suggestion_endpoint_answers(city, people):
+def test_the_suggestion_fragment_answers(city, people):
     client = signed_in_client(people["operator"])
-    answer = client.post("/work/cases/suggest/", {"description": "我们小区停水两天了也没人通知", "region": city["township"].key},
-                         HTTP_ACCEPT="application/json").json()
-    assert len(answer["top"]) == 3 and answer["top"][0]["class_code"] == "T-water_supply"
-    assert answer["top"][0]["organisation_id"] == city["units"]["water"].pk
+    water = city["units"]["water"]
     fragment = text_of(client.post("/work/cases/suggest/", {"description": "我们小区停水两天了也没人通知",
                                                              "region": city["township"].key}))
-    assert "data-suggestions" in fragment and city["units"]["water"].name in fragment and 'name="route"' in fragment
+    assert "data-suggestions" in fragment and water.name in fragment and "%" in fragment
+    assert fragment.index('data-suggestion="T-water_supply"') < fragment.index("data-suggestion=", fragment.index(
+        'data-suggestion="T-water_supply"') + 1)
+    assert f'name="route" value="T-water_supply|{water.pk}" checked' in fragment
+    located = text_of(client.post("/work/cases/suggest/", {"description": "我们小区停水两天了也没人通知",
+                                                            "lng": INSIDE[0], "lat": INSIDE[1]}))
+    assert "按“旧州镇”的属地找责任单位" in located
     assert "data-suggestions-hint" in text_of(client.post("/work/cases/suggest/", {"description": "停水"}))
     picked = text_of(client.post("/work/cases/suggest/", {"description": "停水好几天了", "case_class": "T-power_supply",
                                                            "region": city["township"].key}))
@@ -240,13 +244,10 @@ def test_the_suggestion_endpoint_answers(city, people):
 
 def test_an_operator_takes_a_call_and_routes_it(city, people):
     client = signed_in_client(people["operator"])
-    text = "我们小区停水两天了也没人通知"
-    top = client.post("/work/cases/suggest/", {"description": text, "region": city["township"].key},
-                      HTTP_ACCEPT="application/json").json()["top"][0]
     response = client.post("/work/cases/hotline/new/", {
-        "caller_phone": "13900001111", "caller_name": "王小红", "appeal_type": "complaint", "description": text,
-        "region": city["township"].key, "urgency": "normal", "command": "route",
-        "route": f"{top['class_code']}|{top['organisation_id']}"})
+        "caller_phone": "13900001111", "caller_name": "王小红", "appeal_type": "complaint",
+        "description": "我们小区停水两天了也没人通知", "region": city["township"].key, "urgency": "normal",
+        "command": "route", "route": f"T-water_supply|{city['units']['water'].pk}"})
     assert response.status_code == 302 and response["Location"] == "/work/cases/hotline/new/"
     appeal = Case.objects.get()
     assert (appeal.track, appeal.source, appeal.status) == (Track.HOTLINE, Source.HOTLINE, Status.HANDLING)

@@ -1,13 +1,10 @@
 """Workbench pages of the cases system: 12345 intake with the live dispatch suggestion, the user's queue
 across the stages of both tracks, the cases in scope, and the case page with its map, photos (served after
 the scope check), timeline, suggestions, possible duplicates and the action panel of the user's open task."""
-from dataclasses import asdict
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,8 +99,9 @@ def _reason(refusal) -> str:
 @staff_required
 @require_POST
 def suggest(request):
-    """The dispatch suggestion for a text being typed (htmx: HTML; Accept: application/json: JSON).
-    Until the cases API's /suggest lands, this is what the intake page asks."""
+    """The dispatch suggestion for the text being typed, as the HTML the intake page swaps in (htmx); systems
+    and scripts ask POST /api/v1/cases/suggest for the same suggestion as JSON. A topic the operator picked
+    comes first, with its unit at the place."""
     if not (request.user.has_perm("cases.add_case") or request.user.has_perm("cases.dispatch_case")):
         raise PermissionDenied
     text = (request.POST.get("description") or "").strip()
@@ -117,16 +115,13 @@ def suggest(request):
         region = located.deepest if located else region
     suggestions = dispatch.suggest(text, region) if len(text) >= MIN_SUGGEST_TEXT else []
     chosen = queries.minor_class(request.POST.get("case_class"))
-    if chosen is not None:                 # the operator picked the topic: its unit first, then the model's others
+    if chosen is not None:
         unit = dispatch.responsible_unit(chosen.department, region)
         suggestions = [dispatch.Suggestion(chosen.code, chosen.name, None, chosen.department, unit.pk if unit else None,
                                            unit.name if unit else ""),
                        *[s for s in suggestions if s.class_code != chosen.code]][:3]
-    if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"top": [asdict(s) for s in suggestions], "region": region.key if region else None},
-                            json_dumps_params={"ensure_ascii": False})
     return render(request, "cases/suggestions.html", {
-        "suggestions": suggestions, "selectable": True, "too_short": len(text) < MIN_SUGGEST_TEXT, "region": region})
+        "suggestions": suggestions, "too_short": len(text) < MIN_SUGGEST_TEXT, "region": region})
 
 
 # The queue ------------------------------------------------------------------------------------------------------
