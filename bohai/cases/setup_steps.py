@@ -38,3 +38,9 @@ def train_dispatch_model(*, actor) -> dict:
 
 def reference_steps():
     return [(_("网格与12345问题分类"), load_reference_classes), (_("智能分派模型"), train_dispatch_model)]
+
+
+def demo_steps():
+    from .demo import generate_demo_cases
+
+    return [(_("网格与12345案件（近一年）"), generate_demo_cases)]
