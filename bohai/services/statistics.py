@@ -39,18 +39,23 @@ Satisfaction (好差评 of the applications in the set, whenever the review was 
                      closed; on-time rate: on_time true / answered × 100
 
 How it is counted
-    One aggregate query per grouping, conditional COUNT/SUM over the filtered rows (reviews by
-    a LEFT JOIN of their one-to-one table): by item (which also gives the department roll-up and
-    the totals), by handling region (rolled up to counties in Python: a few dozen rows) and by
-    month (a CASE over the month boundaries, the same SQL on SQLite and PostgreSQL). Every
-    measure is a count or a sum, so rolling groups up is exact; rates are computed last.
+    Conditional COUNT/SUM over the filtered rows, reviews by a LEFT JOIN of their one-to-one table
+    (a count per rating, from which reviews, satisfied, bad and the rating total follow). The
+    dashboard runs one GROUP BY item, handling region and month of submission (a CASE over the local
+    month boundaries: the same SQL on SQLite and PostgreSQL) and rolls the groups up in Python to
+    items, departments, counties, months and the totals, plus one query of the rectifications; the
+    API's breakdowns group by one thing each. Every measure is a count or a sum, so rolling groups
+    up is exact; rates are computed last.
 """
 import calendar
+import operator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, Count, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, DateTimeField, F, Func, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,15 +100,17 @@ class Filters:
         """The filter as a condition on Application, or on a model reaching it through `prefix`
         ("application__" from Review)."""
         condition = Q(**{f"{prefix}submitted_at__isnull": False})
+        submitted = Unindexed(F(f"{prefix}submitted_at"), output_field=DateTimeField())
         if self.start:
-            condition &= Q(**{f"{prefix}submitted_at__gte": local_midnight(self.start)})
+            condition &= Q(GreaterThanOrEqual(submitted, local_midnight(self.start)))
         if self.end:
-            condition &= Q(**{f"{prefix}submitted_at__lt": local_midnight(self.end + timedelta(days=1))})
+            condition &= Q(LessThan(submitted, local_midnight(self.end + timedelta(days=1))))
         if self.region is not None:
-            subtree = Region.objects.filter(path__startswith=self.region.path).values("pk")
-            condition &= Q(**{f"{prefix}region_id__in": subtree})
+            subtree = subtree_ids(Region, self.region.path)
+            if subtree is not None:
+                condition &= Q(**{f"{prefix}region_id__in": subtree})
         if self.department:
-            items = ServiceItem.objects.filter(department=self.department).values("pk")
+            items = list(ServiceItem.objects.filter(department=self.department).values_list("pk", flat=True))
             condition &= Q(**{f"{prefix}item_id__in": items})
         if self.item is not None:
             condition &= Q(**{f"{prefix}item_id": self.item.pk})
@@ -113,6 +120,20 @@ class Filters:
         return {"start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
                 "region": self.region.key if self.region else None, "department": self.department or None,
                 "item": self.item.code if self.item else None}
+
+
+class Unindexed(Func):
+    """The column itself; on SQLite written `+column`, which keeps SQLite from walking an index on it.
+
+    A range of submission months usually holds most of the rows. SQLite's planner cannot know that
+    and walked the submitted_at index, then fetched each row by its rowid: seven times slower than
+    reading the table, and it drove the small queries (overdue, rectifications) from the big table.
+    PostgreSQL judges the range from its statistics and is given the column as it is."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra)
 
 
 def local_midnight(day: date) -> datetime:
@@ -157,13 +178,21 @@ def _parse_day(text: str | None, *, first: bool) -> date | None:
 
 def applications(filters: Filters = Filters(), user=None) -> QuerySet:
     """The applications the figures count: within `user`'s view scope (all of them without a user)."""
-    queryset = Application.objects.all() if user is None else Application.objects.restrict(user, "view")
-    return queryset.filter(filters.condition()).order_by()
+    scope = scope_condition(user, "")
+    if scope is None:
+        return Application.objects.none()
+    return Application.objects.filter(scope, filters.condition()).order_by()
 
 
 def scope_condition(user, prefix: str) -> Q | None:
-    """What restrict(user, "view") keeps of Application, on a model reaching it through `prefix`;
-    None when the user may see no application."""
+    """The rows Application.objects.restrict(user, "view") keeps, as a condition on Application (or on a
+    model reaching it through `prefix`); None when the user may see no application.
+
+    The same rows as restrict()'s joins on the region's and unit's paths, written as lists of ids
+    resolved first (the division tree and the units are small tables): the database then neither joins
+    every application to its region nor misjudges how many rows a path prefix keeps (PostgreSQL guessed
+    one region for the city's prefix and chose nested loops over a million rows). A scope over the
+    whole division tree needs no condition at all."""
     if user is None:
         return Q()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -173,13 +202,27 @@ def scope_condition(user, prefix: str) -> Q | None:
     scopes = user.scopes_for("services.view_application")
     if not scopes:
         return None
-    condition = Q()
+    clauses = []
     for region_path, organisation_path in scopes:
-        clause = Q(**{f"{prefix}region__path__startswith": region_path})
+        regions = subtree_ids(Region, region_path)
+        clause = Q() if regions is None else Q(**{f"{prefix}region_id__in": regions})
         if organisation_path:
-            clause &= Q(**{f"{prefix}organisation__path__startswith": organisation_path})
+            units = subtree_ids(Organisation, organisation_path)
+            clause &= (Q(**{f"{prefix}organisation__isnull": False}) if units is None
+                       else Q(**{f"{prefix}organisation_id__in": units}))
+        if not clause:
+            return Q()  # one scope covers everything
+        clauses.append(clause)
+    condition = clauses[0]
+    for clause in clauses[1:]:
         condition |= clause
     return condition
+
+
+def subtree_ids(model, path: str) -> list[int] | None:
+    """The ids of the rows at and below `path` (a materialised path); None when that is every row."""
+    ids = list(model.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    return None if len(ids) == model.objects.count() else ids
 
 
 def _related(model, filters: Filters, user, prefix: str) -> QuerySet:
@@ -208,10 +251,11 @@ class Measures:
     on_time: int = 0
     days_counted: int = 0   # completed with working_days recorded
     days_total: int = 0
-    reviews: int = 0
-    satisfied: int = 0
-    bad: int = 0
-    rating_total: int = 0
+    rated_1: int = 0        # reviews by rating: 1 非常不满意 … 5 非常满意
+    rated_2: int = 0
+    rated_3: int = 0
+    rated_4: int = 0
+    rated_5: int = 0
 
     def __add__(self, other: "Measures") -> "Measures":
         return Measures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
@@ -219,6 +263,26 @@ class Measures:
     @classmethod
     def from_row(cls, row: dict) -> "Measures":
         return cls(**{f.name: row.get(f.name) or 0 for f in fields(cls)})
+
+    @property
+    def reviews(self) -> int:
+        return self.rated_1 + self.rated_2 + self.rated_3 + self.rated_4 + self.rated_5
+
+    @property
+    def satisfied(self) -> int:
+        return self.rated_4 + self.rated_5
+
+    @property
+    def bad(self) -> int:
+        return self.rated_1 + self.rated_2
+
+    @property
+    def rating_total(self) -> int:
+        return self.rated_1 + 2 * self.rated_2 + 3 * self.rated_3 + 4 * self.rated_4 + 5 * self.rated_5
+
+    @property
+    def rating_counts(self) -> dict[int, int]:
+        return {value: getattr(self, f"rated_{value}") for value in Rating.values}
 
     @property
     def online_rate(self) -> Decimal | None:
@@ -241,7 +305,8 @@ class Measures:
         return ratio(self.rating_total, self.reviews)
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "online_rate": self.online_rate, "on_time_rate": self.on_time_rate,
+        return {**asdict(self), "reviews": self.reviews, "satisfied": self.satisfied, "bad": self.bad,
+                "rating_total": self.rating_total, "online_rate": self.online_rate, "on_time_rate": self.on_time_rate,
                 "average_days": self.average_days, "satisfaction": self.satisfaction, "mean_rating": self.mean_rating}
 
 
@@ -271,12 +336,12 @@ def measure_expressions(now: datetime) -> dict:
         "timed": Count("pk", filter=completed & Q(on_time__isnull=False)),
         "on_time": Count("pk", filter=completed & Q(on_time=True)),
         "days_counted": Count("pk", filter=completed & Q(working_days__isnull=False)),
-        "days_total": Sum("working_days", filter=completed),
-        "reviews": Count("review"),
-        "satisfied": Count("review", filter=Q(review__rating__gte=Rating.SATISFIED)),
-        "bad": Count("review", filter=Q(review__rating__lte=Rating.DISSATISFIED)),
-        "rating_total": Sum("review__rating"),
+        "days_total": Coalesce(Sum("working_days", filter=completed), 0),
+        **{f"rated_{value}": Count("review", filter=Q(review__rating=value)) for value in Rating.values},
     }
+
+
+MEASURE_FIELDS = tuple(f.name for f in fields(Measures))
 
 
 # Groupings -------------------------------------------------------------------------------------
@@ -306,17 +371,12 @@ class Summary:
 
 
 def summary(filters: Filters = Filters(), user=None, now: datetime | None = None, measures: Measures | None = None) -> Summary:
-    """The totals, the distribution of ratings and the rectifications; `measures` when already
+    """The totals (with the distribution of ratings) and the rectifications; `measures` when already
     summed from a breakdown (the dashboard does not count the rows twice)."""
     now = now or timezone.now()
     if measures is None:
         measures = Measures.from_row(applications(filters, user).aggregate(**measure_expressions(now)))
-    return Summary(measures, rating_counts(filters, user), rectification_figures(filters, user, now))
-
-
-def rating_counts(filters: Filters = Filters(), user=None) -> dict[int, int]:
-    rows = _related(Review, filters, user, "application__").values("rating").annotate(count=Count("pk"))
-    return {row["rating"]: row["count"] for row in rows}
+    return Summary(measures, measures.rating_counts, rectification_figures(filters, user, now))
 
 
 def rectification_figures(filters: Filters = Filters(), user=None, now: datetime | None = None) -> dict:
@@ -348,10 +408,7 @@ def breakdown(by: str, filters: Filters = Filters(), user=None, now: datetime | 
 def by_item(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
     now = now or timezone.now()
     grouped = applications(filters, user).values("item_id").annotate(**measure_expressions(now))
-    counted = {row["item_id"]: Measures.from_row(row) for row in grouped}
-    items = ServiceItem.objects.filter(pk__in=counted).only("code", "name", "department")
-    rows = [Row(item.code, item.name, counted[item.pk], item.department) for item in items]
-    return sorted(rows, key=lambda row: (-row.measures.submitted, row.key))
+    return _item_rows({row["item_id"]: Measures.from_row(row) for row in grouped})
 
 
 def by_department(item_rows: list[Row]) -> list[Row]:
@@ -367,11 +424,11 @@ def by_department(item_rows: list[Row]) -> list[Row]:
 def department_names(functions) -> dict[str, str]:
     """Each function's name as the city's unit of that function is called (民政局 …)."""
     names = {}
-    units = Organisation.objects.filter(function__in=list(functions)).select_related("region").order_by("path")
-    for unit in units:
-        current = names.get(unit.function)
-        if current is None or unit.region.level == Level.CITY:
-            names[unit.function] = unit.short_name or unit.name
+    units = (Organisation.objects.filter(function__in=list(functions)).order_by("path")
+             .values_list("function", "short_name", "name", "region__level"))
+    for function, short_name, name, level in units:
+        if function not in names or level == Level.CITY:
+            names[function] = short_name or name
     return names
 
 
@@ -379,20 +436,7 @@ def by_county(filters: Filters = Filters(), user=None, now: datetime | None = No
     """Rows per county-level unit (counties and functional zones); what the city handles itself is one row."""
     now = now or timezone.now()
     grouped = applications(filters, user).values("region_id").annotate(**measure_expressions(now))
-    counted = {row["region_id"]: Measures.from_row(row) for row in grouped}
-    regions = {r.pk: r for r in Region.objects.filter(pk__in=counted).defer("boundary")}
-    counties = {r.key: r for r in Region.objects.filter(level__in=(Level.COUNTY, Level.ZONE)).defer("boundary")}
-    totals: dict[str, Measures] = {}
-    for region_id, measures in counted.items():
-        key = county_key(regions[region_id], counties)
-        totals[key] = totals.get(key, Measures()) + measures
-    rows = []
-    for key, measures in totals.items():
-        if key == CITY_LEVEL_KEY:
-            rows.append(Row(key, _("市本级"), measures))
-        else:
-            rows.append(Row(key, counties[key].name, measures))
-    return sorted(rows, key=lambda row: ("" if row.key == CITY_LEVEL_KEY else (counties[row.key].code or "~" + row.key)))
+    return _county_rows({row["region_id"]: Measures.from_row(row) for row in grouped})
 
 
 def county_key(region: Region, counties: dict[str, Region]) -> str:
@@ -408,16 +452,82 @@ def by_month(filters: Filters = Filters(), user=None, now: datetime | None = Non
     months = month_range(filters, user)
     if not months:
         return []
-    bounded = Filters(start=filters.start or months[0], end=filters.end or last_day(months[-1]), region=filters.region,
-                      department=filters.department, item=filters.item)
+    grouped = (applications(_within(filters, months), user).annotate(month_index=_month_bucket(months))
+               .values("month_index").annotate(**measure_expressions(now)))
+    return _month_rows(months, {row["month_index"]: Measures.from_row(row) for row in grouped})
+
+
+@dataclass
+class Dashboard:
+    """Everything the dashboard shows, from one grouped scan of the applications (and one of the
+    rectifications): the rows by item, department, county and month, and the totals."""
+
+    items: list[Row]
+    departments: list[Row]
+    counties: list[Row]
+    months: list[Row]
+    summary: Summary
+
+
+def dashboard(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Dashboard:
+    """One GROUP BY item, handling region and month of submission (at most items × regions × months
+    groups: a few thousand), rolled up in Python to each grouping: one pass over the rows instead of
+    one per grouping."""
+    now = now or timezone.now()
+    months = month_range(filters, user)
+    sums: tuple[dict, dict, dict] = ({}, {}, {})  # item id, region id, month index → the measures in field order
+    if months:
+        grouped = (applications(_within(filters, months), user).annotate(month_index=_month_bucket(months))
+                   .values("item_id", "region_id", "month_index").annotate(**measure_expressions(now))
+                   .values_list("item_id", "region_id", "month_index", *MEASURE_FIELDS))
+        for row in grouped:  # thousands of groups: add them up with C-level map()
+            values = row[3:]
+            for totals, key in zip(sums, row[:3]):
+                found = totals.get(key)
+                totals[key] = values if found is None else tuple(map(operator.add, found, values))
+    by_item_id, by_region_id, by_month_index = ({key: Measures(*values) for key, values in totals.items()}
+                                                for totals in sums)
+    items = _item_rows(by_item_id)
+    total = sum(by_item_id.values(), Measures())
+    return Dashboard(items=items, departments=by_department(items), counties=_county_rows(by_region_id),
+                     months=_month_rows(months, by_month_index), summary=summary(filters, user, now, measures=total))
+
+
+def _within(filters: Filters, months: list[date]) -> Filters:
+    """The filter with open ends closed at the months found."""
+    return Filters(start=filters.start or months[0], end=filters.end or last_day(months[-1]), region=filters.region,
+                   department=filters.department, item=filters.item)
+
+
+def _month_bucket(months: list[date]) -> Case:
+    """The index of the month (0 for the first) a submission falls in, by comparisons with the local
+    month boundaries: the same SQL on SQLite and PostgreSQL, no time-zone function per row."""
     boundaries = [local_midnight(add_months(months[0], n + 1)) for n in range(len(months))]
-    bucket = Case(*[When(submitted_at__lt=moment, then=Value(n)) for n, moment in enumerate(boundaries)],
-                  default=Value(-1), output_field=IntegerField())
-    grouped = (applications(bounded, user).annotate(month_index=bucket).values("month_index")
-               .annotate(**measure_expressions(now)))
-    counted = {row["month_index"]: Measures.from_row(row) for row in grouped}
+    return Case(*[When(submitted_at__lt=moment, then=Value(n)) for n, moment in enumerate(boundaries)],
+                default=Value(-1), output_field=IntegerField())
+
+
+def _month_rows(months: list[date], counted: dict[int, Measures]) -> list[Row]:
     return [Row(f"{month:%Y-%m}", f"{month.year}年{month.month}月", counted.get(n, Measures()))
             for n, month in enumerate(months)]
+
+
+def _item_rows(counted: dict[int, Measures]) -> list[Row]:
+    items = ServiceItem.objects.filter(pk__in=counted).only("code", "name", "department")
+    rows = [Row(item.code, item.name, counted[item.pk], item.department) for item in items]
+    return sorted(rows, key=lambda row: (-row.measures.submitted, row.key))
+
+
+def _county_rows(counted: dict[int, Measures]) -> list[Row]:
+    regions = {r.pk: r for r in Region.objects.filter(pk__in=counted).defer("boundary")}
+    counties = {r.key: r for r in Region.objects.filter(level__in=(Level.COUNTY, Level.ZONE)).defer("boundary")}
+    totals: dict[str, Measures] = {}
+    for region_id, measures in counted.items():
+        key = county_key(regions[region_id], counties)
+        totals[key] = totals.get(key, Measures()) + measures
+    rows = [Row(key, _("市本级") if key == CITY_LEVEL_KEY else counties[key].name, measures)
+            for key, measures in totals.items()]
+    return sorted(rows, key=lambda row: "" if row.key == CITY_LEVEL_KEY else (counties[row.key].code or "~" + row.key))
 
 
 def month_range(filters: Filters, user=None) -> list[date]:
@@ -471,14 +581,14 @@ def export_workbook(filters: Filters, *, actor, now: datetime | None = None) -> 
     import openpyxl
     from openpyxl.styles import Font
 
-    now = now or timezone.now()
-    items = by_item(filters, actor, now)
+    board = dashboard(filters, actor, now or timezone.now())
+    items = board.items
     sheets = (
-        ("按部门", ("部门", "职能标识"), [(row.label, row.key, row.measures) for row in by_department(items)]),
+        ("按部门", ("部门", "职能标识"), [(row.label, row.key, row.measures) for row in board.departments]),
         ("按事项", ("事项名称", "事项编码", "部门职能"), [(row.label, row.key, row.department, row.measures) for row in items]),
         ("按区县", ("区县", "区划代码"), [(row.label, "" if row.key == CITY_LEVEL_KEY else row.key, row.measures)
-                                        for row in by_county(filters, actor, now)]),
-        ("按月份", ("月份",), [(row.key, row.measures) for row in by_month(filters, actor, now)]),
+                                        for row in board.counties]),
+        ("按月份", ("月份",), [(row.key, row.measures) for row in board.months]),
     )
     book = openpyxl.Workbook()
     book.remove(book.active)

@@ -207,7 +207,7 @@ def test_the_functions_the_planning_system_calls(office, cangzhou):
 def test_a_county_officer_and_a_department_head_count_only_their_scope(office, make_staff, cangzhou, staff):
     qing_officer = make_staff("county_officer", cangzhou["qing"])
     figures = statistics.summary(Q4, user=qing_officer, now=NOW)
-    assert (figures.measures.submitted, figures.rating_counts) == (4, {3: 1})       # B4–B7; B4's review
+    assert (figures.measures.submitted, figures.rating_counts) == (4, {5: 0, 4: 0, 3: 1, 2: 0, 1: 0})  # B4–B7; B4's
     assert figures.rectifications["total"] == 0
     assert Application.objects.restrict(qing_officer).filter(Q4.condition()).count() == 4
     # The employment head sees 沧县's human-resources unit: A1–A4, B1–B3, B10.
@@ -218,8 +218,19 @@ def test_a_county_officer_and_a_department_head_count_only_their_scope(office, m
     assert statistics.breakdown("county", Q4, user=nobody, now=NOW) == []
 
 
+def test_the_dashboard_counts_everything_in_one_pass(office, django_assert_max_num_queries):
+    # One grouped scan (item × region × month), the rectifications, then names: items, regions, units.
+    with django_assert_max_num_queries(6):
+        board = statistics.dashboard(Q4, now=NOW)
+    for by, rows in (("item", board.items), ("department", board.departments), ("county", board.counties),
+                     ("month", board.months)):
+        assert [(r.key, r.measures) for r in rows] == [(r.key, r.measures) for r in statistics.breakdown(by, Q4, now=NOW)]
+    assert board.summary.measures == statistics.summary(Q4, now=NOW).measures
+    assert board.summary.rectifications == statistics.summary(Q4, now=NOW).rectifications
+
+
 def test_the_figures_take_a_fixed_number_of_queries(office, django_assert_max_num_queries):
-    for by, most in (("item", 2), ("department", 3), ("county", 3), ("month", 2)):
+    for by, most in (("item", 2), ("department", 3), ("county", 3), ("month", 2)):  # the grouping, the names
         with django_assert_max_num_queries(most):
             statistics.breakdown(by, Q4, now=NOW)
     with django_assert_max_num_queries(3):

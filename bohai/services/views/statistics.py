@@ -25,12 +25,9 @@ def dashboard(request):
     _require(request.user)
     filters, chosen, problem = _filters(request)
     now = timezone.now()
-    items = statistics.by_item(filters, request.user, now)
-    departments = statistics.by_department(items)
-    total = sum((row.measures for row in items), Measures())
-    summary = statistics.summary(filters, request.user, now, measures=total)
-    counties = statistics.by_county(filters, request.user, now)
-    months = statistics.by_month(filters, request.user, now)
+    board = statistics.dashboard(filters, request.user, now)
+    items, departments, counties, months, summary = (board.items, board.departments, board.counties, board.months,
+                                                     board.summary)
     for row in (*items, *departments, *counties, *months):
         row.cells = _cells(row.measures)
     return render(request, "services/statistics.html", {
