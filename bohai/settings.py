@@ -151,6 +151,9 @@ SESSION_COOKIE_SECURE = _env_bool("BOHAI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 BOHAI_LOGIN_MAX_FAILURES = int(os.environ.get("BOHAI_LOGIN_MAX_FAILURES", 5))
 BOHAI_API_ANON_RATE = os.environ.get("BOHAI_API_ANON_RATE", "60/min")
+# Public lookups that take a number plus an identity number (or only a number) are kept slower.
+BOHAI_SERVICES_PROGRESS_RATE = os.environ.get("BOHAI_SERVICES_PROGRESS_RATE", "10/min")
+BOHAI_CASES_TRACK_RATE = os.environ.get("BOHAI_CASES_TRACK_RATE", "10/min")
 BOHAI_API_AUTH_RATE = os.environ.get("BOHAI_API_AUTH_RATE", "3000/min")
 BOHAI_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("BOHAI_LOGIN_LOCKOUT_SECONDS", 15 * 60))
 # Failed sign-ins (passwords and codes) from one client address within the window, then HTTP 429.

@@ -160,7 +160,7 @@ class Case(models.Model):
         indexes = [models.Index(fields=["track", "status"]), models.Index(fields=["reported_at"]),
                    models.Index(fields=["case_class", "reported_at"])]
         permissions = [("view_indicators", _("查看网格与诉求指标")), ("dispatch_case", _("派遣案件")),
-                       ("file_case", _("立案与核查结案"))]
+                       ("file_case", _("立案与核查结案")), ("reveal_caller", _("查看来电号码（回访）"))]
         verbose_name = _("案件")
         verbose_name_plural = _("案件")
 

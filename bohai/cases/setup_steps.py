@@ -15,7 +15,7 @@ ROLES = (
 
 ROLE_GRANTS = {
     "grid_worker": ("cases.add_case", *CASE_WORK),
-    "hotline_operator": ("cases.add_case", *CASE_WORK, "cases.dispatch_case"),
+    "hotline_operator": ("cases.add_case", *CASE_WORK, "cases.dispatch_case", "cases.reveal_caller"),
     "department_head": ("cases.view_case", "cases.view_indicators"),
     "city_officer": ("cases.view_case", "cases.view_indicators"),
     "county_officer": ("cases.view_case", "cases.view_indicators"),

@@ -1,5 +1,5 @@
 """Dispatch, sign, send back, handle, verify (pass or rework), extensions and the backlog (挂账)."""
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,11 +45,11 @@ def dispatch_case(case: Case, *, organisation, actor, case_class: CaseClass | No
 
 
 @service_action
-def sign_case(case: Case, *, actor, at=None) -> Case:
+def sign_case(case: Case, *, actor, expected_version: int | None = None, at=None) -> Case:
     """签收: the unit takes responsibility; the handling clock starts."""
     at = at or timezone.now()
     case = _locked(case)
-    take_step(case, SIGN, actor=actor, at=at)
+    take_step(case, SIGN, actor=actor, at=at, expected_version=expected_version)
     case.status, case.signed_at = Status.HANDLING, at
     case.due_at = _handle_due(case)
     if case.first_dispatch_correct is None:
@@ -60,14 +60,15 @@ def sign_case(case: Case, *, actor, at=None) -> Case:
 
 
 @service_action
-def send_back(case: Case, *, reason: str, actor, at=None) -> Case:
+def send_back(case: Case, *, reason: str, actor, expected_version: int | None = None, at=None) -> Case:
     """Not ours: back to the dispatcher with the reason, to be dispatched again."""
     at = at or timezone.now()
     if len((reason or "").strip()) < 4:
         raise ValidationError({"reason": [_("请写明不属于本单位职责的理由")]})
     case = _locked(case)
     # 数字城管 returns from 签收 to 派遣; the 12345 loop has no signing stage and returns from 办理 to 派单.
-    take_step(case, SIGN if case.track == Track.CITY else HANDLE, actor=actor, at=at, outcome="return", comment=reason)
+    take_step(case, SIGN if case.track == Track.CITY else HANDLE, actor=actor, at=at, outcome="return", comment=reason,
+              expected_version=expected_version)
     case.status, case.reason, case.organisation = Status.FILED if case.track == Track.CITY else Status.ACCEPTED, reason.strip()[:400], None
     case.sendback_count += 1
     case.first_dispatch_correct = False
@@ -76,20 +77,20 @@ def send_back(case: Case, *, reason: str, actor, at=None) -> Case:
     return case
 
 
-def report_handled(case: Case, *, actor, note: str, photos: list = (), at=None) -> Case:
+def report_handled(case: Case, *, actor, note: str, photos: list = (), expected_version: int | None = None, at=None) -> Case:
     """处置反馈 with photos (stored before the transaction); for 12345, the reply to the citizen."""
     stored = _store_photos(photos, actor)
-    return _report_handled(case, actor=actor, note=note, stored=stored, at=at)
+    return _report_handled(case, actor=actor, note=note, stored=stored, expected_version=expected_version, at=at)
 
 
 @service_action
-def _report_handled(case: Case, *, actor, note: str, stored: list, at=None) -> Case:
+def _report_handled(case: Case, *, actor, note: str, stored: list, expected_version: int | None = None, at=None) -> Case:
     at = at or timezone.now()
     if len((note or "").strip()) < 4:
         raise ValidationError({"note": [_("请写明处置情况（至少 4 个字）") if case.track == Track.CITY
                                         else _("请写明对群众的答复（至少 4 个字）")]})
     case = _locked(case)
-    take_step(case, HANDLE, actor=actor, at=at, comment=note)
+    take_step(case, HANDLE, actor=actor, at=at, comment=note, expected_version=expected_version)
     CasePhoto.objects.bulk_create([CasePhoto(case=case, stage=PhotoStage.HANDLED, stored_file=f) for f in stored])
     case.status, case.handled_at = (Status.HANDLED if case.track == Track.CITY else Status.REPLIED), at
     case.save(update_fields=["status", "handled_at", "updated_at"])
@@ -97,13 +98,15 @@ def _report_handled(case: Case, *, actor, note: str, stored: list, at=None) -> C
     return case
 
 
-def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos: list = (), at=None) -> Case:
+def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos: list = (), expected_version: int | None = None,
+                at=None) -> Case:
     stored = _store_photos(photos, actor)
-    return _verify(case, actor=actor, passed=passed, note=note, stored=stored, at=at)
+    return _verify(case, actor=actor, passed=passed, note=note, stored=stored, expected_version=expected_version, at=at)
 
 
 @service_action
-def _verify(case: Case, *, actor, passed: bool, note: str, stored: list, at=None) -> Case:
+def _verify(case: Case, *, actor, passed: bool, note: str, stored: list, expected_version: int | None = None,
+            at=None) -> Case:
     """核查: a grid worker checks on site; pass closes the case, fail sends it back to the unit (返工)."""
     at = at or timezone.now()
     if not passed and len((note or "").strip()) < 4:
@@ -112,11 +115,13 @@ def _verify(case: Case, *, actor, passed: bool, note: str, stored: list, at=None
     CasePhoto.objects.bulk_create([CasePhoto(case=case, stage=PhotoStage.VERIFY, stored_file=f) for f in stored])
     case.verified_count += 1
     if passed:
-        take_step(case, VERIFY, actor=actor, at=at, comment=note)
+        take_step(case, VERIFY, actor=actor, at=at, comment=note, expected_version=expected_version)
         _close(case, at)
         add_event(case, "verified", actor=actor, at=at, note=note)
     else:
-        open_task(case, VERIFY, actor)
+        task = open_task(case, VERIFY, actor)
+        if expected_version is not None and task.version != expected_version:
+            raise Conflict(_("该任务已由他人办理，请刷新后查看"))
         workflow.reopen_stage(case.workflow, HANDLE, reason=note, actor=actor, at=at)
         case.status, case.rework_count = Status.HANDLING, case.rework_count + 1
         add_event(case, "rework", actor=actor, at=at, note=note)
@@ -125,7 +130,8 @@ def _verify(case: Case, *, actor, passed: bool, note: str, stored: list, at=None
 
 
 @service_action
-def follow_up(case: Case, *, satisfaction: str, note: str = "", actor, at=None) -> Case:
+def follow_up(case: Case, *, satisfaction: str, note: str = "", actor, expected_version: int | None = None,
+              at=None) -> Case:
     """12345 回访: the citizen's satisfaction is recorded and the appeal closed."""
     from ..models import Satisfaction
 
@@ -133,7 +139,7 @@ def follow_up(case: Case, *, satisfaction: str, note: str = "", actor, at=None) 
     if satisfaction not in Satisfaction.values:
         raise ValidationError({"satisfaction": [_("满意度只能是 满意、基本满意 或 不满意")]})
     case = _locked(case)
-    take_step(case, "follow_up", actor=actor, at=at, comment=note)
+    take_step(case, "follow_up", actor=actor, at=at, comment=note, expected_version=expected_version)
     case.satisfaction = satisfaction
     _close(case, at)
     case.save()
@@ -160,6 +166,7 @@ def request_extension(case: Case, *, days: int, reason: str, actor) -> Extension
 def decide_extension(extension: ExtensionRequest, *, approve: bool, actor, at=None) -> ExtensionRequest:
     """The supervision centre approves or refuses; approved days are added to the handling limit."""
     at = at or timezone.now()
+    _require_supervisor(actor)
     updated = ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
         status=ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED, decided_at=at,
         decided_by=actor if _is_user(actor) else None)
@@ -181,6 +188,7 @@ def decide_extension(extension: ExtensionRequest, *, approve: bool, actor, at=No
 def defer_case(case: Case, *, reason: str, actor, at=None) -> Case:
     """挂账: a problem that cannot be solved now (funding, planning); the clocks stop and it leaves the rates."""
     at = at or timezone.now()
+    _require_supervisor(actor)
     if len((reason or "").strip()) < 4:
         raise ValidationError({"reason": [_("请写明挂账原因")]})
     case = _locked(case)
@@ -196,6 +204,7 @@ def defer_case(case: Case, *, reason: str, actor, at=None) -> Case:
 @service_action
 def resume_deferred(case: Case, *, actor, at=None) -> Case:
     at = at or timezone.now()
+    _require_supervisor(actor)
     case = _locked(case)
     if case.status != Status.DEFERRED:
         raise Conflict(_("该案件未挂账"))
@@ -255,6 +264,25 @@ def _store_photos(photos, actor) -> list:
     if problems:
         raise ValidationError(problems)
     return stored
+
+
+def _require_supervisor(actor) -> None:
+    if _is_user(actor) and not actor.has_perm("cases.file_case"):
+        raise PermissionDenied(_("只有监督中心可以审批延期、挂账或恢复"))
+
+
+@service_action
+def reveal_caller_phone(case: Case, *, reason: str, actor) -> str:
+    """The caller's number for the call-back (回访), audited with the reason; only for whom the case is in scope."""
+    if len((reason or "").strip()) < 2:
+        raise ValidationError({"reason": [_("请写明查看号码的原因，如 回访")]})
+    if _is_user(actor) and not (actor.has_perm("cases.reveal_caller")
+                                and Case.objects.restrict(actor, "view").filter(pk=case.pk).exists()):
+        raise PermissionDenied(_("没有查看来电号码的权限"))
+    from bohai.kernel.crypto.fields import decrypt
+
+    record(actor=actor, action="cases.caller.reveal", target=case, after={"reason": reason.strip()})
+    return decrypt(case.caller_phone_cipher)
 
 
 def _is_user(actor) -> bool:

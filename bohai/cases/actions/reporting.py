@@ -15,7 +15,7 @@ from bohai.kernel.regions.models import Region
 from bohai.kernel.regions.spatial import locate
 
 from ..dispatch import suggest, suggestion_record
-from ..models import Case, CaseClass, CasePhoto, PhotoStage, Source, Status, Track, Urgency
+from ..models import AppealType, Case, CaseClass, CasePhoto, PhotoStage, Source, Status, Track, Urgency
 from ..processes import FILE, ROUTE, city_process, hotline_process
 from .steps import open_task, take_step
 from .timeline import add_event
@@ -56,6 +56,8 @@ def _report(*, actor, track: str, source: str, description: str, stored_photos: 
         problems["source"] = [_("未知来源 %(source)s") % {"source": source}]
     if urgency not in Urgency.values:
         problems["urgency"] = [_("紧急程度只能是 normal 或 urgent")]
+    if appeal_type and appeal_type not in AppealType.values:
+        problems["appeal_type"] = [_("诉求类型只能是 咨询、求助、投诉、举报、建议 或 表扬")]
     if problems:
         raise ValidationError(problems)
     case = Case(track=track, source=source, appeal_type=appeal_type, case_class=case_class, description=description,
@@ -78,11 +80,12 @@ def _report(*, actor, track: str, source: str, description: str, stored_photos: 
 
 
 @service_action
-def file_case(case: Case, *, actor, case_class: CaseClass | None = None, urgency: str | None = None, at=None) -> Case:
+def file_case(case: Case, *, actor, case_class: CaseClass | None = None, urgency: str | None = None,
+              expected_version: int | None = None, at=None) -> Case:
     """立案: the supervision centre accepts the problem as a case, confirming (or correcting) its class."""
     at = at or timezone.now()
     case = _with_class(case, case_class, urgency)
-    take_step(case, FILE, actor=actor, at=at)
+    take_step(case, FILE, actor=actor, at=at, expected_version=expected_version)
     case.status, case.filed_at = Status.FILED, at
     case.save(update_fields=["status", "filed_at", "case_class", "urgency", "updated_at"])
     add_event(case, "filed", actor=actor, at=at, case_class=case.case_class.name if case.case_class else "")
@@ -90,7 +93,8 @@ def file_case(case: Case, *, actor, case_class: CaseClass | None = None, urgency
 
 
 @service_action
-def refuse_case(case: Case, *, reason: str, actor, duplicate_of: Case | None = None, at=None) -> Case:
+def refuse_case(case: Case, *, reason: str, actor, duplicate_of: Case | None = None, expected_version: int | None = None,
+                at=None) -> Case:
     """Not filed: invalid (with the reason) or a duplicate merged into the earlier case."""
     at = at or timezone.now()
     if not (reason or "").strip():
@@ -98,7 +102,7 @@ def refuse_case(case: Case, *, reason: str, actor, duplicate_of: Case | None = N
     if duplicate_of is not None and (duplicate_of.pk == case.pk or duplicate_of.duplicate_of_id):
         raise ValidationError({"duplicate_of": [_("只能合并到一个未被合并的其他案件")]})
     task = open_task(case, FILE if case.track == Track.CITY else ROUTE, actor)
-    workflow.complete_task(task, outcome="deny", comment=reason, actor=actor, at=at)
+    workflow.complete_task(task, outcome="deny", comment=reason, actor=actor, at=at, expected_version=expected_version)
     case.status = Status.MERGED if duplicate_of else Status.INVALID
     case.duplicate_of, case.reason, case.closed_at = duplicate_of, reason.strip()[:400], at
     case.save(update_fields=["status", "duplicate_of", "reason", "closed_at", "updated_at"])

@@ -169,3 +169,29 @@ def test_scoping_by_county_and_unit(city, people):
     case = through_dispatch(patrol(city, people), city, people)
     assert Case.objects.restrict(people["urban"]).filter(pk=case.pk).exists()
     assert not Case.objects.restrict(people["qing_handler"]).filter(pk=case.pk).exists()
+
+
+def test_only_the_supervision_centre_defers(city, people):
+    case = actions.sign_case(through_dispatch(patrol(city, people, code="P0102"), city, people), actor=people["urban"])
+    with pytest.raises(PermissionDenied):
+        actions.defer_case(case, reason="需列入明年改造计划", actor=people["urban"])
+
+
+def test_the_callers_number_is_revealed_only_with_a_reason_and_audited(city, people):
+    from bohai.kernel.audit.models import AuditRecord
+
+    appeal = actions.report_case(actor=people["operator"], track="hotline", source="hotline", appeal_type="help",
+                                 description="家里暖气不热", region=city["township"], caller_phone="13900001111")
+    with pytest.raises(ValidationError):
+        actions.reveal_caller_phone(appeal, reason="", actor=people["operator"])
+    assert actions.reveal_caller_phone(appeal, reason="回访", actor=people["operator"]) == "13900001111"
+    with pytest.raises(PermissionDenied):
+        actions.reveal_caller_phone(appeal, reason="回访", actor=people["urban"])
+    assert AuditRecord.objects.filter(action="cases.caller.reveal").count() == 1
+
+
+def test_an_unknown_appeal_type_is_refused(city, people):
+    with pytest.raises(ValidationError) as error:
+        actions.report_case(actor=people["operator"], track="hotline", source="hotline", appeal_type="gossip",
+                            description="随便问问", region=city["township"])
+    assert "appeal_type" in error.value.message_dict
