@@ -27,8 +27,9 @@ MODEST_ARGUMENTS = {
     "audit": ["--updates", "2000", "--records", "200000"],
     "licenses": ["--licenses", "300", "--verifications", "10000"],
     "services_submit": ["--residents", "1000", "--seconds", "10"],
+    "services_stats": ["--rows", "200000"],
 }
-ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit"}
+ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit", "services_stats"}
 
 
 def main() -> None:
