@@ -1,0 +1,549 @@
+"""Open311 reports under load: POST /open311/v2/requests.json on a real server.
+
+A database set up by the real `bohai setup --no-demo` in a scratch BOHAI_VAR_DIR (its keys, its
+trained dispatch model, its files), SQLite in that directory and a freshly created PostgreSQL
+database (dropped at the end), measured side by side in one run. The server is gunicorn (gthread
+workers, as benchmarks/bench_services_submit.py: runserver is one threaded process). 50 client
+threads, each on its own keep-alive connection and with its own API key (50 apps, each within
+BOHAI_API_AUTH_RATE), post form-encoded reports as a city app would: a service code and a text
+taken from the appeal corpus' held-out split (bohai/engines/text/data/appeals.csv, its label mapped
+to the class that carries it), coordinates inside the city's grids and counties, the 12345
+topics' appeal_type, and on every third report a caller's name and mobile number (stored SM4
+encrypted and masked). Every report runs the whole intake: key check, per-key limit, location to
+county/township/grid, the dispatch model's top three with the responsible unit at the place,
+numbering, the workflow start, the timeline event, the audit record and the outbox event.
+
+Goal: at least 200 reports/s with p95 under 200 ms.
+
+    python benchmarks/bench_open311.py                               # both databases
+    python benchmarks/bench_open311.py --engine sqlite --seconds 10
+    python benchmarks/bench_open311.py --profile 200                 # + where one request's time goes
+    python benchmarks/bench_open311.py --photo-every 10              # + a small PNG (multipart) on every 10th
+
+Writes benchmarks/results/open311.json.
+"""
+import argparse
+import csv
+import http.client
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+NAME = "open311"
+POSTGRES_DATABASE = "bohai_bench_open311"
+URL_PATH = "/open311/v2/requests.json"
+READY_PATH = "/open311/v2/services/P0101.json"
+GOAL_PER_SECOND = 200
+GOAL_P95_MS = 200
+CORPUS = harness.REPO_ROOT / "bohai" / "engines" / "text" / "data" / "appeals.csv"
+BOUNDARY = "----bohai-bench-open311"
+BIN = Path(sys.executable).parent
+# Threads per gunicorn worker. On SQLite more threads only queue for the one write lock, each waiter
+# backing off in SQLite's busy handler (2 × 4 threads: 12-19 reports/s; 2 × 1: 41/s, same machine, same
+# hour); on PostgreSQL threads overlap the database round trips (2 × 1: 20/s; 2 × 4: 45/s).
+DEFAULT_THREADS = {"sqlite": 1, "postgres": 4}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engine", choices=["both", "sqlite", "postgres"], default="both")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent client threads (keep-alive), one key each")
+    parser.add_argument("--seconds", type=float, default=20, help="measured window")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds of load before the window (workers load the model)")
+    parser.add_argument("--max-requests", type=int, default=15000, help="upper bound on requests sent")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (one per core)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="threads per worker; default 1 on SQLite, 4 on PostgreSQL (measured: 1, 2, 4 on SQLite; 1, 4 on PostgreSQL)")
+    parser.add_argument("--photo-every", type=int, default=0, help="attach a small PNG (multipart) to every Nth report")
+    parser.add_argument("--profile", type=int, default=0, help="first profile N reports in-process (no server)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure_one(args)))
+        return
+    results = {}
+    chosen_threads = args.threads
+    for engine in harness.engines_to_run(args.engine):
+        args.threads = chosen_threads or DEFAULT_THREADS[engine]
+        print(f"[{engine}] bohai setup --no-demo in a scratch BOHAI_VAR_DIR, then {args.clients} clients for "
+              f"{args.seconds:g} s against gunicorn ({args.workers} workers × {args.threads} threads) …", flush=True)
+        results[engine] = harness.run_child(Path(__file__), engine, child_arguments(args))
+    args.threads = chosen_threads
+    report(results, args)
+
+
+def child_arguments(args) -> list[str]:
+    arguments = ["--child"]
+    for name in ("clients", "seconds", "warmup", "max_requests", "workers", "threads", "photo_every", "profile"):
+        arguments += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    return arguments
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# The scratch platform ---------------------------------------------------------------------------
+
+def measure_one(args) -> dict:
+    engine = args.engine
+    var_dir = Path(tempfile.mkdtemp(prefix=f"bohai-bench-open311-{engine}-"))
+    try:
+        if engine == "postgres":
+            harness.drop_postgres_database(POSTGRES_DATABASE)
+            harness.ensure_postgres_database(POSTGRES_DATABASE)
+            url = harness.database_url(engine, POSTGRES_DATABASE)
+        else:
+            url = f"sqlite:///{var_dir / 'bench.sqlite3'}"
+        environment = {**os.environ, "BOHAI_VAR_DIR": str(var_dir), "BOHAI_DATABASE_URL": url, "BOHAI_DEBUG": "0",
+                       "DJANGO_SETTINGS_MODULE": "bohai.settings", "PYTHONPATH": str(harness.REPO_ROOT)}
+        environment.pop("BOHAI_FILES_DIR", None)
+        started = time.perf_counter()
+        subprocess.run([str(BIN / "bohai"), "setup", "--no-demo", "--no-static"], env=environment, check=True,
+                       cwd=harness.REPO_ROOT, stdout=subprocess.DEVNULL)
+        log(f"[{engine}] bohai setup --no-demo: {time.perf_counter() - started:.1f} s")
+        os.environ.update({k: environment[k] for k in ("BOHAI_VAR_DIR", "BOHAI_DEBUG")})
+        os.environ.pop("BOHAI_FILES_DIR", None)
+        harness.setup_django(url)
+        keys = issue_keys(args.clients)
+        requests = build_requests(args.max_requests, args.clients, keys, args.photo_every)
+        result = {"engine": engine, "clients": args.clients, "workers": args.workers, "threads": args.threads,
+                  "photo_every": args.photo_every, "services": len({r[2] for r in requests})}
+        if args.profile:
+            result["profile"] = profile_in_process(keys[0], args.profile, args.photo_every)
+        close_connections()
+        server, port = start_server(environment, args.workers, args.threads)
+        try:
+            probe = lambda: server_cpu_seconds(server.pid, POSTGRES_DATABASE if engine == "postgres" else None)  # noqa: E731
+            result.update(run_load(port, requests, args.clients, args.warmup, args.seconds, probe))
+        finally:
+            stop_server(server)
+        result["stored"] = count_reports()
+        close_connections()
+        if engine == "postgres":
+            harness.drop_postgres_database(POSTGRES_DATABASE)
+        return result
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def issue_keys(count: int) -> list[str]:
+    """One service account and API key per client: 50 apps, each within the per-key limit."""
+    from bohai.kernel.accounts.actions import create_staff_account
+    from bohai.kernel.api.actions import issue_api_key
+    from bohai.kernel.audit.context import origin
+    from bohai.kernel.organisations.models import Organisation
+
+    unit = Organisation.objects.filter(function="grid_command").first() or Organisation.objects.first()
+    keys = []
+    with origin("cli", address="bench"):
+        for i in range(count):
+            account = create_staff_account(actor="bench", username=f"open311-app-{i:03d}", password="Bench-pass-2026!",
+                                           organisation=unit)
+            keys.append(issue_api_key(actor="bench", name=f"随手拍 {i}", account=account)[1])
+    return keys
+
+
+def places() -> tuple[list, list]:
+    """Points inside the city: one inside each (demo) grid of the city seat, and one inside each township
+    and county beyond the grids."""
+    from bohai.kernel.regions.geometry import geometry_from_geojson
+    from bohai.kernel.regions.models import Region
+
+    grids, wider = [], []
+    for region in Region.objects.filter(level__in=["grid", "township", "county"]).exclude(boundary=None):
+        point = geometry_from_geojson(region.boundary).representative_point()
+        (grids if region.level == "grid" else wider).append((round(point.x, 6), round(point.y, 6)))
+    return grids or wider, wider
+
+
+def corpus_reports() -> list[tuple[str, str, str]]:
+    """(service_code, kind, text) from the corpus' held-out split, the label mapped to its class."""
+    from bohai.cases.models import CaseClass
+
+    by_label: dict[str, CaseClass] = {}
+    for case_class in CaseClass.objects.filter(active=True, parent__isnull=False).exclude(model_label="").order_by(
+            "kind", "code"):
+        by_label.setdefault(case_class.model_label, case_class)
+    found = []
+    with CORPUS.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            case_class = by_label.get(row["class_code"])
+            if row["split"] == "test" and case_class is not None:
+                found.append((case_class.code, case_class.kind, row["text"][:4000]))
+    return found
+
+
+def small_png(i: int) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.new("RGB", (32, 24), (240, 240, 235))
+    for bit in range(32):
+        if i >> bit & 1:
+            image.putpixel((bit, 3), (20, 20, 20))
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def multipart(fields: dict, png: bytes) -> bytes:
+    chunks = []
+    for name, value in fields.items():
+        chunks += [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode(),
+                   str(value).encode(), b"\r\n"]
+    chunks += [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="media"; filename="photo.png"\r\n'
+               f"Content-Type: image/png\r\n\r\n".encode(), png, b"\r\n", f"--{BOUNDARY}--\r\n".encode()]
+    return b"".join(chunks)
+
+
+def report_fields(i: int, key: str, points, reports) -> dict:
+    code, kind, text = reports[i % len(reports)]
+    grids, wider = points
+    # Four reports in five come from the gridded city seat, the fifth from anywhere in the counties.
+    lng, lat = wider[(i // 5) % len(wider)] if i % 5 == 4 else grids[(i * 7919) % len(grids)]
+    fields = {"api_key": key, "service_code": code, "lat": lat, "long": lng, "description": text,
+              "device_id": f"bench-device-{i % 997}", "account_id": f"bench-user-{i % 5003}"}
+    if kind == "topic":
+        fields["attribute[appeal_type]"] = ("complaint", "help", "consult", "report")[i % 4]
+    if i % 3 == 0:
+        fields.update(last_name="王", first_name="小红", phone=f"139{i % 100000000:08d}")
+    return fields
+
+
+def build_requests(count: int, clients: int, keys: list[str], photo_every: int) -> list[tuple[dict, bytes, str]]:
+    """Every request prepared before timing: (headers, body, service_code); client c uses keys[c]."""
+    points, reports = places(), corpus_reports()
+    prepared = []
+    for i in range(count):
+        fields = report_fields(i, keys[i % clients], points, reports)
+        if photo_every and i % photo_every == 0:
+            body = multipart(fields, small_png(i))
+            content_type = f"multipart/form-data; boundary={BOUNDARY}"
+        else:
+            body = urlencode(fields).encode()
+            content_type = "application/x-www-form-urlencoded"
+        headers = {"Content-Type": content_type, "Content-Length": str(len(body)), "Accept-Language": "zh-hans"}
+        prepared.append((headers, body, fields["service_code"]))
+    return prepared
+
+
+def close_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
+def count_reports() -> dict:
+    from bohai.cases.models import Case, CasePhoto
+
+    close_connections()
+    stored = Case.objects.filter(source="open311")
+    return {"cases": stored.count(), "hotline": stored.filter(track="hotline").count(),
+            "with_grid": stored.exclude(grid=None).count(), "with_suggestion": stored.exclude(suggestion={}).count(),
+            "with_phone": stored.exclude(caller_phone_cipher="").count(),
+            "photos": CasePhoto.objects.filter(case__source="open311").count()}
+
+
+# The server -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(environment: dict, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    command = [str(BIN / "gunicorn"), "bohai.wsgi:application", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+               "--keep-alive", "30", "--backlog", "256", "--timeout", "60", "--log-level", "warning"]
+    server = subprocess.Popen(command, env=environment, cwd=harness.REPO_ROOT, start_new_session=True,
+                              stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", READY_PATH)
+            if connection.getresponse().status == 200:
+                connection.close()
+                return server, port
+        except OSError:
+            pass
+        time.sleep(0.5)
+    stop_server(server)
+    raise SystemExit("gunicorn did not answer within 90 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def server_cpu_seconds(master: int, database: str | None) -> dict:
+    """CPU seconds used so far by gunicorn (master and workers) and, on PostgreSQL, by the backends serving
+    the bench database: the cost of the reports, which a machine busy with other work does not inflate."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "database": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(entry) == master or int(fields[1]) == master:
+            used["server"] += seconds
+        elif database and command.startswith("postgres:") and f" {database} " in command:
+            used["database"] += seconds
+    return used
+
+
+# The load ---------------------------------------------------------------------------------------
+
+def run_load(port: int, requests: list, clients: int, warmup: float, seconds: float, cpu_probe=None) -> dict:
+    """`clients` threads on keep-alive connections send the prepared reports as fast as answered (client c
+    sends the requests numbered c, c + clients, …, all with its own key); the answers arriving within the
+    window after the warm-up count, and the server's CPU time within the window is divided among them."""
+    stop = threading.Event()
+    outcomes: list[list[tuple[float, float, int]]] = [[] for _ in range(clients)]
+    failures: list[str] = []
+
+    def client(slot: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = outcomes[slot]
+        for i in itertools.count(slot, clients):
+            if stop.is_set() or i >= len(requests):
+                break
+            headers, body, _code = requests[i]
+            began = time.perf_counter()
+            try:
+                connection.request("POST", URL_PATH, body=body, headers=headers)
+                response = connection.getresponse()
+                content = response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                content, status = str(error).encode(), 0
+            ended = time.perf_counter()
+            mine.append((ended, ended - began, status))
+            if status != 201 and len(failures) < 5:
+                failures.append(f"{status}: {content[:300].decode(errors='replace')}")
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(slot,), daemon=True) for slot in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop.wait(warmup)
+    window_start = time.perf_counter()
+    cpu_before = cpu_probe() if cpu_probe else None
+    stop.wait(seconds)
+    window_end = time.perf_counter()
+    cpu_after = cpu_probe() if cpu_probe else None
+    load = os.getloadavg()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=90)
+    everything = [o for mine in outcomes for o in mine]
+    inside = [o for o in everything if window_start <= o[0] <= window_end]
+    ok = sorted(latency for _ended, latency, status in inside if status == 201)
+    window = window_end - window_start
+    statuses: dict[str, int] = {}
+    for _ended, _latency, status in inside:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    if failures:
+        log("first failures:\n  " + "\n  ".join(failures))
+    cpu = {}
+    if cpu_before is not None and ok:
+        cpu = {f"{part}_cpu_ms_per_report": round((cpu_after[part] - cpu_before[part]) * 1000 / len(ok), 2)
+               for part in cpu_before}
+        cpu["cores_busy"] = round(sum(cpu_after[p] - cpu_before[p] for p in cpu_before) / window, 2)
+    return {
+        **cpu, "load_average_in_window": [round(x, 2) for x in load],
+        "window_seconds": round(window, 3), "sent_total": len(everything), "answered_in_window": len(inside),
+        "created_in_window": len(ok), "statuses": statuses,
+        "per_second": round(len(ok) / window, 2) if window > 0 else 0.0,
+        "p50_ms": round(harness.percentile(ok, 0.50) * 1000, 2), "p95_ms": round(harness.percentile(ok, 0.95) * 1000, 2),
+        "p99_ms": round(harness.percentile(ok, 0.99) * 1000, 2), "max_ms": round(ok[-1] * 1000, 2) if ok else None,
+        "mean_ms": round(sum(ok) / len(ok) * 1000, 2) if ok else None,
+        "first_failures": failures,
+    }
+
+
+# Where one request's time goes ------------------------------------------------------------------
+
+PHASES = (
+    # (label, module, attribute): each wrapped with a timer; inclusive times, nested phases overlap.
+    ("API key check (select, last_used_at update)", "bohai.kernel.api.auth", "ApiKeyAuth.authenticate"),
+    ("per-key limit (database cache)", "bohai.cases.open311.views", "KeyWindow.allows"),
+    ("service lookup", "bohai.cases.open311.catalogue", "service"),
+    ("report_case action, all of it", "bohai.cases.open311.views", "actions.report_case"),
+    ("  photos: check, SM3, write, row, audit", "bohai.cases.actions.reporting", "store_upload"),
+    ("  location: county/township/grid", "bohai.cases.actions.reporting", "locate"),
+    ("  dispatch suggestion (model, rules, units)", "bohai.cases.actions.reporting", "suggest"),
+    ("    responsible unit lookups", "bohai.cases.dispatch", "responsible_unit"),
+    ("  caller phone: SM4 and blind index", "bohai.cases.actions.reporting", "encrypt"),
+    ("  workflow start", "bohai.cases.actions.reporting", "_start"),
+    ("  timeline event", "bohai.cases.actions.reporting", "add_event"),
+    ("  audit record", "bohai.cases.actions.reporting", "record"),
+    ("  outbox event", "bohai.cases.actions.reporting", "publish"),
+    ("the answer (JSON)", "bohai.cases.open311.views", "render"),
+)
+
+
+PROFILE_WARMUP = 20
+
+
+def _target(module_name: str, attribute: str):
+    import importlib
+
+    owner = importlib.import_module(module_name)
+    parts = attribute.split(".")
+    for part in parts[:-1]:
+        owner = getattr(owner, part)
+    return owner, parts[-1]
+
+
+def profile_in_process(key: str, count: int, photo_every: int) -> dict:
+    """N reports through Django's test client (the whole stack, one thread) after 20 untimed ones, timing
+    each phase in wall time and in this process's CPU time (which other work on the machine does not inflate)."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    totals = {label: 0.0 for label, _module, _attribute in PHASES}
+    cpu_totals = {label: 0.0 for label, _module, _attribute in PHASES}
+    restore = []
+    for label, module_name, attribute in PHASES:
+        owner, name = _target(module_name, attribute)
+        original = getattr(owner, name)
+        restore.append((owner, name, original))
+        setattr(owner, name, _timed(totals, cpu_totals, label, original))
+    requests = build_requests(count + PROFILE_WARMUP, 1, [key], photo_every)
+    client = Client()
+    for headers, body, _code in requests[:PROFILE_WARMUP]:  # the model, the spatial index, the first queries
+        client.generic("POST", URL_PATH, body, content_type=headers["Content-Type"], HTTP_HOST="127.0.0.1")
+    requests = requests[PROFILE_WARMUP:]
+    totals.update(dict.fromkeys(totals, 0.0))
+    cpu_totals.update(dict.fromkeys(cpu_totals, 0.0))
+    profiler = cProfile.Profile()
+    statuses: dict[int, int] = {}
+    began, cpu_began = time.perf_counter(), time.process_time()
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            for i, (headers, body, _code) in enumerate(requests):
+                if i == count // 2:
+                    profiler.enable()
+                response = client.generic("POST", URL_PATH, body, content_type=headers["Content-Type"],
+                                          HTTP_HOST="127.0.0.1")
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            profiler.disable()
+    finally:
+        for owner, name, original in reversed(restore):
+            setattr(owner, name, original)
+    elapsed, cpu_elapsed = time.perf_counter() - began, time.process_time() - cpu_began
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(25)
+    top = [line for line in stream.getvalue().splitlines() if line.strip()][:40]
+    phases = [{"phase": label.strip(), "ms_per_request": round(totals[label] / count * 1000, 3),
+               "cpu_ms_per_request": round(cpu_totals[label] / count * 1000, 3),
+               "cpu_share": round(cpu_totals[label] / cpu_elapsed, 3)} for label, _module, _attribute in PHASES]
+    log(f"profile of {count} reports in one thread: {elapsed / count * 1000:.2f} ms each ({cpu_elapsed / count * 1000:.2f} "
+        f"ms CPU in this process), {len(queries) / count:.1f} SQL statements each, answers {statuses}")
+    log(f"    {'phase':<48} {'wall':>8}     {'CPU':>8}     share of CPU")
+    for (label, _module, _attribute), phase in zip(PHASES, phases):
+        log(f"    {label:<48} {phase['ms_per_request']:>8.3f} ms  {phase['cpu_ms_per_request']:>8.3f} ms  "
+            f"{phase['cpu_share']:>6.1%}")
+    return {"requests": count, "ms_per_request": round(elapsed / count * 1000, 3),
+            "cpu_ms_per_request": round(cpu_elapsed / count * 1000, 3), "answers": statuses,
+            "sql_per_request": round(len(queries) / count, 1), "phases": phases, "top_functions": top}
+
+
+def _timed(totals: dict, cpu_totals: dict, label: str, function):
+    def wrapper(*args, **kwargs):
+        began, cpu_began = time.perf_counter(), time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            totals[label] += time.perf_counter() - began
+            cpu_totals[label] += time.process_time() - cpu_began
+    return wrapper
+
+
+# The report -------------------------------------------------------------------------------------
+
+def report(results: dict, args) -> None:
+    summary = []
+    for engine, result in results.items():
+        if result is None:
+            continue
+        print(f"[{engine}] {result['per_second']:,.1f} reports/s with {result['clients']} clients; latency p50 "
+              f"{result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms "
+              f"({result['created_in_window']:,} created in {result['window_seconds']:.1f} s; answers "
+              f"{result['statuses']}; stored {result['stored']})")
+        if "server_cpu_ms_per_report" in result:
+            cpu = result["server_cpu_ms_per_report"] + result.get("database_cpu_ms_per_report", 0)
+            print(f"[{engine}] CPU per report in the window: server {result['server_cpu_ms_per_report']:.1f} ms, database "
+                  f"{result.get('database_cpu_ms_per_report', 0):.1f} ms ({result['cores_busy']:.2f} cores busy; "
+                  f"load average {result['load_average_in_window']}): 2 free cores would allow at most "
+                  f"{2000 / cpu:,.0f} reports/s")
+        if "profile" in result:
+            print(f"[{engine}] one report alone: {result['profile']['ms_per_request']:.1f} ms "
+                  f"({result['profile']['cpu_ms_per_request']:.1f} ms CPU), {result['profile']['sql_per_request']:.0f} SQL "
+                  f"statements")
+        rate, p95 = result["per_second"], result["p95_ms"]
+        summary.append(harness.figure(f"reports/s, {result['clients']} clients, {engine}", rate, "/s",
+                                      f">= {GOAL_PER_SECOND}", rate / GOAL_PER_SECOND, rate >= GOAL_PER_SECOND))
+        summary.append(harness.figure(f"p95 latency, {engine}", p95, "ms", f"< {GOAL_P95_MS} ms", GOAL_P95_MS / p95,
+                                      p95 < GOAL_P95_MS))
+        summary.append(harness.figure(f"p50 latency, {engine}", result["p50_ms"], "ms"))
+        if "server_cpu_ms_per_report" in result:
+            cpu = result["server_cpu_ms_per_report"] + result.get("database_cpu_ms_per_report", 0)
+            summary.append(harness.figure(f"CPU per report (server + database), {engine}", cpu, "ms"))
+            summary.append(harness.figure(f"ceiling on 2 free cores (2000 ÷ CPU ms), {engine}", 2000 / cpu, "/s",
+                                          f">= {GOAL_PER_SECOND}", 2000 / cpu / GOAL_PER_SECOND,
+                                          2000 / cpu >= GOAL_PER_SECOND))
+        if "profile" in result:
+            summary.append(harness.figure(f"one report in one thread, CPU, {engine}",
+                                          result["profile"]["cpu_ms_per_request"], "ms"))
+    done = {e: r for e, r in results.items() if r}
+    if "sqlite" in done and "postgres" in done and done["sqlite"]["per_second"]:
+        summary.append(harness.figure("PostgreSQL ÷ SQLite reports/s", done["postgres"]["per_second"]
+                                      / done["sqlite"]["per_second"], "×"))
+    harness.print_summary(summary)
+    command = "python benchmarks/bench_open311.py " + " ".join(sys.argv[1:])
+    path = harness.write_results(NAME, command.strip(), summary, {"results": results})
+    print(f"Wrote {path.relative_to(harness.REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
