@@ -377,6 +377,8 @@ def suggest(request, payload: SuggestIn):
         raise ValidationError({"text": [_("请输入诉求内容")]})
     if len(text) > MAX_SUGGEST_TEXT:
         raise ValidationError({"text": [_("不能超过 %(max)d 字") % {"max": MAX_SUGGEST_TEXT}]})
+    if payload.track not in Track.values:
+        raise ValidationError({"track": [_("业务类型只能是 city（数字城管）或 hotline（12345）")]})
     region = _region((payload.region or "").strip(), "region")
     if region is None and (payload.lng is not None or payload.lat is not None):
         if payload.lng is None or payload.lat is None:
@@ -386,5 +388,5 @@ def suggest(request, payload: SuggestIn):
             raise ValidationError({"location": [_("位置（%(lng).5f, %(lat).5f）不在本市范围内") % {
                 "lng": payload.lng, "lat": payload.lat}]})
         region = located.deepest
-    top = dispatch.suggest(text, region)
+    top = dispatch.suggest(text, region, track=payload.track)
     return {"region": region.key if region else None, "region_name": region.name if region else None, "top": top}

@@ -284,6 +284,7 @@ class SuggestIn(Schema):
     lng: float | None = None
     lat: float | None = None
     region: str | None = Field(None, description="无坐标时：区划标识或代码")
+    track: str = Field("hotline", description="hotline（12345，缺省）或 city（数字城管）：同一类问题两套分类时据此取舍")
 
 
 class SuggestOut(Schema):

@@ -309,7 +309,8 @@ def test_filters_ordering_and_paging(city, people, clients):
 
 def test_suggestions_while_typing(city, people, clients):
     operator = clients["operator"]
-    response = post_json(operator, "/suggest", {"text": "解放路口井盖丢了", "lng": INSIDE[0], "lat": INSIDE[1]})
+    response = post_json(operator, "/suggest", {"text": "解放路口井盖丢了", "lng": INSIDE[0], "lat": INSIDE[1],
+                                                "track": "city"})
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["region"] == city["township"].key and len(body["top"]) == 3
@@ -320,9 +321,14 @@ def test_suggestions_while_typing(city, people, clients):
     body = post_json(operator, "/suggest", {"text": "我们小区停水两天了", "region": city["township"].key}).json()
     assert body["top"][0]["class_code"] == "T-water_supply" and body["region_name"] == "旧州镇"
     assert post_json(operator, "/suggest", {"text": "停水了"}).json()["top"][0]["organisation_id"] is None
+    # One label, two trees: the track picks the 12345 topic (the default) or the 数字城管 class.
+    fumes = "楼下烧烤店油烟直排，熏得没法开窗"
+    assert post_json(operator, "/suggest", {"text": fumes}).json()["top"][0]["class_code"] == "T-cooking_fumes"
+    assert post_json(operator, "/suggest", {"text": fumes, "track": "city"}).json()["top"][0]["class_code"] == "E0104"
     for payload, field in (({"text": " "}, "text"), ({"text": "字" * 4001}, "text"),
                            ({"text": "井盖", "lng": OUTSIDE[0], "lat": OUTSIDE[1]}, "location"),
-                           ({"text": "井盖", "lng": INSIDE[0]}, "location"), ({"text": "井盖", "region": "x"}, "region")):
+                           ({"text": "井盖", "lng": INSIDE[0]}, "location"), ({"text": "井盖", "region": "x"}, "region"),
+                           ({"text": "井盖", "track": "sea"}, "track")):
         response = post_json(operator, "/suggest", payload)
         assert response.status_code == 422 and field in response.json()["fields"], payload
     from django.test import Client
