@@ -29,6 +29,7 @@ Idempotent: every demo application carries the idempotency key `demo:<seed>:<n>`
 exists is skipped, so a second run adds nothing and an interrupted one resumes.
 """
 import functools
+import logging
 import itertools
 import random
 from bisect import bisect
@@ -64,6 +65,7 @@ from .models import (
 from .processes import ACCEPT_STAGE, ISSUE_STAGE, decision_stage, process_for
 
 ACTOR = "system:demo"
+logger = logging.getLogger("bohai.services.demo")
 APPLICATIONS = 6000
 REPLAYED = 300               # the most recent stories go through the real actions
 BATCH = 1000
@@ -720,7 +722,8 @@ class World:
             for op in spec.ops[1:]:
                 application = self._replay_op(actions, application, spec, op)
             return application.status
-        except (ValidationError, Conflict, PermissionDenied):
+        except (ValidationError, Conflict, PermissionDenied) as error:
+            logger.warning("demo application %s (%s) refused by the actions: %s", spec.key, spec.item.code, error)
             return None
 
     def _submission(self, spec: Spec) -> dict:
@@ -763,12 +766,19 @@ class World:
                                        dimensions=_dimensions(random.Random(spec.seed), op.rating), at=op.at)
         elif op.kind in ("answer", "close"):
             rectification = Rectification.objects.get(review__application=application)
-            head = self.officer("department_head", application.region, application.organisation) or self.actor
-            if op.kind == "answer":
+            if op.kind == "answer":  # the department's head answers; the service office checks and closes
+                head = self.officer("department_head", application.region, application.organisation) or self.actor
                 actions.answer_rectification(rectification, response=op.text, actor=head, at=op.at)
             else:
-                actions.close_rectification(rectification, actor=head, at=op.at)
+                actions.close_rectification(rectification, actor=self.office(), at=op.at)
         return application
+
+    def office(self):
+        """Who closes rectifications: the demo city officer when their role may, else the system."""
+        if not hasattr(self, "_office"):
+            user = User.objects.filter(username="city_officer", is_active=True).first()
+            self._office = user if user is not None and user.has_perm("services.close_rectification") else self.actor
+        return self._office
 
     def _clerk(self, application):
         task = (WorkflowTask.objects.filter(instance_id=application.workflow_id, status=TaskStatus.OPEN)

@@ -115,7 +115,7 @@ def test_the_bulk_writes_what_the_actions_would(kernel_demo):
         assert world.replay(real) is not None
         written, acted = (Application.objects.get(idempotency_key=s.key) for s in (bulk, real))
         fields = ("status", "submitted_at", "accepted_at", "decided_at", "completed_at", "due_at", "on_time",
-                  "working_days", "handled_online", "region_id", "organisation_id", "submitted_by_id", "reason")
+                  "working_days", "handled_online", "region_id", "organisation_id", "submitted_by_id", "reason", "form_data")
         assert [getattr(written, f) for f in fields] == [getattr(acted, f) for f in fields], spec.key
         assert _tasks(written) == _tasks(acted), spec.key
         assert _events(written) == _events(acted), spec.key
