@@ -37,7 +37,8 @@ from .api_indicators import router as indicators_router
 from .models import Case, CaseClass, CasePhoto, ExtensionRequest, ExtensionStatus, Source, Status, Track
 from .schemas import (
     LATE_STATUSES, CaseDetailOut, CaseFilter, CaseRowOut, ClassGroupOut, DispatchIn, ExtensionDecisionIn, ExtensionIn,
-    ExtensionOut, FileIn, FollowUpIn, ReasonIn, RefuseIn, ReportedOut, SuggestIn, SuggestOut,
+    ExtensionOut, FileIn, FollowUpIn, ReasonIn, RefuseIn, ReportedOut, RevealIn, RevealOut, SendBackIn, SuggestIn,
+    SuggestOut, VersionIn,
 )
 
 router = Router()
@@ -66,8 +67,10 @@ REPORT_BODY = _multipart({
     "address": {"type": "string"}, "urgency": {"type": "string", "enum": ["normal", "urgent"]},
     "caller_name": {"type": "string"}, "caller_phone": {"type": "string"},
 }, ["description"])
-NOTE_BODY = _multipart({"note": {"type": "string"}}, ["note"])
-VERIFY_BODY = _multipart({"passed": {"type": "boolean"}, "note": {"type": "string"}}, ["passed"])
+VERSION_FIELD = {"type": "integer", "description": "读取时该环节任务的 version；已被他人办理则 409"}
+NOTE_BODY = _multipart({"note": {"type": "string"}, "expected_version": VERSION_FIELD}, ["note"])
+VERIFY_BODY = _multipart({"passed": {"type": "boolean"}, "note": {"type": "string"}, "expected_version": VERSION_FIELD},
+                         ["passed"])
 
 
 # Classes ---------------------------------------------------------------------------------------
@@ -266,7 +269,8 @@ def _done(case: Case) -> Case:
 @router.post("/cases/{number}/file", response=CaseDetailOut, summary="立案（确认或更正分类与紧急程度）")
 def file(request, number: str, payload: FileIn):
     case = _in_scope(request.auth, number)
-    actions.file_case(case, actor=request.auth, case_class=_class(payload.case_class), urgency=payload.urgency or None)
+    actions.file_case(case, actor=request.auth, case_class=_class(payload.case_class), urgency=payload.urgency or None,
+                      expected_version=payload.expected_version)
     return _done(case)
 
 
@@ -279,7 +283,8 @@ def refuse(request, number: str, payload: RefuseIn):
         if original is None:
             raise ValidationError({"duplicate_of": [_("案卷 %(number)s 不存在或不在您的权限范围内") % {
                 "number": payload.duplicate_of}]})
-    actions.refuse_case(case, reason=payload.reason, duplicate_of=original, actor=request.auth)
+    actions.refuse_case(case, reason=payload.reason, duplicate_of=original, actor=request.auth,
+                        expected_version=payload.expected_version)
     return _done(case)
 
 
@@ -297,44 +302,56 @@ def dispatch_to(request, number: str, payload: DispatchIn):
 
 
 @router.post("/cases/{number}/sign", response=CaseDetailOut, summary="签收（处置单位）")
-def sign(request, number: str):
+def sign(request, number: str, payload: VersionIn | None = None):
     case = _in_scope(request.auth, number)
-    actions.sign_case(case, actor=request.auth)
+    actions.sign_case(case, actor=request.auth, expected_version=payload.expected_version if payload else None)
     return _done(case)
 
 
 @router.post("/cases/{number}/send-back", response=CaseDetailOut, summary="退回：不属于本单位职责（须写明理由）")
-def send_back(request, number: str, payload: ReasonIn):
+def send_back(request, number: str, payload: SendBackIn):
     case = _in_scope(request.auth, number)
-    actions.send_back(case, reason=payload.reason, actor=request.auth)
+    actions.send_back(case, reason=payload.reason, actor=request.auth, expected_version=payload.expected_version)
     return _done(case)
 
 
 @router.post("/cases/{number}/handled", response=CaseDetailOut, openapi_extra=NOTE_BODY,
              summary="处置反馈或 12345 答复（multipart：说明与处置后照片）")
-def handled(request, number: str, note: Form[str] = ""):
+def handled(request, number: str, note: Form[str] = "", expected_version: Form[int | None] = None):
     case = _in_scope(request.auth, number)
-    actions.report_handled(case, actor=request.auth, note=note, photos=request.FILES.getlist("photos"))
+    actions.report_handled(case, actor=request.auth, note=note, photos=request.FILES.getlist("photos"),
+                           expected_version=expected_version)
     return _done(case)
 
 
 @router.post("/cases/{number}/verify", response=CaseDetailOut, openapi_extra=VERIFY_BODY,
              summary="核查（multipart：通过则结案，不通过须写明问题并返工；可附核查照片）")
-def verify(request, number: str, passed: Form[bool], note: Form[str] = ""):
+def verify(request, number: str, passed: Form[bool], note: Form[str] = "", expected_version: Form[int | None] = None):
     case = _in_scope(request.auth, number)
-    actions.verify_case(case, actor=request.auth, passed=passed, note=note, photos=request.FILES.getlist("photos"))
+    actions.verify_case(case, actor=request.auth, passed=passed, note=note, photos=request.FILES.getlist("photos"),
+                        expected_version=expected_version)
     return _done(case)
 
 
 @router.post("/cases/{number}/follow-up", response=CaseDetailOut, summary="12345 回访：记录满意度并办结")
 def follow_up(request, number: str, payload: FollowUpIn):
     case = _in_scope(request.auth, number)
-    actions.follow_up(case, satisfaction=payload.satisfaction, note=payload.note, actor=request.auth)
+    actions.follow_up(case, satisfaction=payload.satisfaction, note=payload.note, actor=request.auth,
+                      expected_version=payload.expected_version)
     return _done(case)
 
 
-# Supervision: the actions below check no role themselves, so the case must be in the caller's
-# scope for cases.file_case (the supervision centre), not merely visible.
+@router.post("/cases/{number}/caller-phone", response=RevealOut,
+             summary="查看来电号码以便回访（须有查看权限并写明原因，每次查看都记入审计）")
+def reveal_caller(request, number: str, payload: RevealIn):
+    case = _in_scope(request.auth, number)
+    if not case.caller_phone_cipher:
+        raise Http404
+    return {"caller_phone": actions.reveal_caller_phone(case, reason=payload.reason, actor=request.auth)}
+
+
+# Supervision: the case must be in the caller's scope for cases.file_case (the supervision centre),
+# not merely visible; the actions check the permission too.
 
 @router.post("/cases/{number}/defer", response=CaseDetailOut, summary="挂账（监督中心；停止计时，不计入结案率）")
 def defer(request, number: str, payload: ReasonIn):

@@ -245,12 +245,19 @@ class ReportedOut(Schema):
 
 # Stage actions ---------------------------------------------------------------------------------
 
-class FileIn(Schema):
+VERSION_HELP = "读取时该环节任务的 version（详情的 open_tasks）；已被他人办理则 409"
+
+
+class VersionIn(Schema):
+    expected_version: int | None = Field(None, description=VERSION_HELP)
+
+
+class FileIn(VersionIn):
     case_class: str | None = Field(None, description="确认或更正的小类编码；不填沿用上报时的分类")
     urgency: str | None = Field(None, description="normal / urgent")
 
 
-class RefuseIn(Schema):
+class RefuseIn(VersionIn):
     reason: str = Field(description="不予立案的理由")
     duplicate_of: str | None = Field(None, description="重复时：合并到的案卷号")
 
@@ -258,14 +265,18 @@ class RefuseIn(Schema):
 class DispatchIn(Schema):
     organisation: int | str = Field(description="处置单位：机构 id（建议中的 organisation_id）或机构标识")
     case_class: str | None = Field(None, description="更正的小类编码（与建议不同会留作训练样本）")
-    expected_version: int | None = Field(None, description="读取时派遣环节任务的 version；已被他人派遣则 409")
+    expected_version: int | None = Field(None, description=VERSION_HELP)
 
 
 class ReasonIn(Schema):
     reason: str
 
 
-class FollowUpIn(Schema):
+class SendBackIn(VersionIn):
+    reason: str = Field(description="不属于本单位职责的理由（至少 4 个字）")
+
+
+class FollowUpIn(VersionIn):
     satisfaction: str = Field(description="satisfied 满意 / basically 基本满意 / dissatisfied 不满意")
     note: str = ""
 
@@ -277,6 +288,14 @@ class ExtensionIn(Schema):
 
 class ExtensionDecisionIn(Schema):
     approve: bool
+
+
+class RevealIn(Schema):
+    reason: str = Field(description="查看原因，如 回访（写入审计）")
+
+
+class RevealOut(Schema):
+    caller_phone: str = Field(description="来电号码（明文，本次查看已审计）")
 
 
 class SuggestIn(Schema):

@@ -232,6 +232,40 @@ def test_a_second_dispatch_on_a_stale_version_is_409(city, people, clients, make
     assert Case.objects.get(pk=case.pk).organisation == city["units"]["urban_management"]
 
 
+def test_every_stage_takes_the_version_it_was_read_at(city, people, clients):
+    case = actions.dispatch_case(actions.file_case(patrol(city, people), actor=people["supervisor"]),
+                                 organisation=city["units"]["urban_management"], actor=people["dispatcher"])
+    urban = clients["urban"]
+    version = task_version(urban, case.number, "sign")
+    stale = post_json(urban, f"/cases/{case.number}/sign", {"expected_version": version + 1})
+    assert stale.status_code == 409 and stale.json()["code"] == "conflict"
+    assert post_json(urban, f"/cases/{case.number}/sign", {"expected_version": version}).status_code == 200
+    version = task_version(urban, case.number, "handle")
+    stale = urban.post(f"{API}/cases/{case.number}/handled", {"note": "已更换新井盖", "expected_version": version + 1})
+    assert stale.status_code == 409
+    done = urban.post(f"{API}/cases/{case.number}/handled", {"note": "已更换新井盖", "expected_version": version})
+    assert done.status_code == 200 and done.json()["status"] == "handled"
+    assert post_json(urban, f"/cases/{case.number}/sign").status_code == 409      # without a version: not at that stage
+
+
+def test_the_caller_s_number_for_the_call_back_is_revealed_with_a_reason(city, people, clients):
+    from bohai.kernel.audit.models import AuditRecord
+
+    appeal = actions.report_case(actor=people["operator"], track="hotline", source="hotline", appeal_type="complaint",
+                                 description="我们小区停水两天了也没人通知", region=city["township"],
+                                 caller_name="王小红", caller_phone="13900001111")
+    detail = clients["operator"].get(f"{API}/cases/{appeal.number}").json()
+    assert detail["caller_phone"] == "139****1111" and detail["caller_name"] == "王*红"
+    path = f"/cases/{appeal.number}/caller-phone"
+    response = post_json(clients["operator"], path, {"reason": ""})
+    assert response.status_code == 422 and "reason" in response.json()["fields"]
+    response = post_json(clients["operator"], path, {"reason": "回访"})
+    assert response.status_code == 200 and response.json() == {"caller_phone": "13900001111"}
+    assert AuditRecord.objects.filter(action="cases.caller.reveal", target_id=str(appeal.pk)).count() == 1
+    assert post_json(clients["supervisor"], path, {"reason": "回访"}).status_code == 403    # sees the case, not the number
+    assert post_json(clients["qing_handler"], path, {"reason": "回访"}).status_code == 404
+
+
 def test_refuse_as_duplicate_and_the_duplicates_list(city, people, clients):
     first = patrol(city, people)
     second = patrol(city, people, text="路口井盖没了，差点有人掉下去", when="2026-11-02T11:00")
