@@ -2,6 +2,7 @@
 locality rule (the class's department serving the case's place; unclear responsibility falls to
 the township, 属地管理)."""
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,8 +17,12 @@ from .models import CaseClass, KeywordRule
 
 MODEL_FILE = "appeals.joblib"
 LOCALITY_FUNCTION = "township_office"
+# Classes, rules and responsible units change rarely: each process keeps them a minute (and at once
+# after a change through the admin actions, which call forget()).
+REFERENCE_SECONDS = 60
 _model_lock = threading.Lock()
 _loaded: dict = {}
+_reference: dict = {}
 
 
 @dataclass
@@ -52,13 +57,9 @@ def current_model():
 def suggest(text: str, region=None, k: int = 3, track: str = "city") -> list[Suggestion]:
     """Top-k classes for the text, each with the unit responsible at the place. A model label may name
     both a 数字城管 class and a 12345 topic (油烟): the track decides which one is meant."""
-    classes = {}
-    preferred = "topic" if track == "hotline" else None
-    for case_class in CaseClass.objects.filter(active=True).exclude(model_label="").order_by("kind"):
-        current = classes.get(case_class.model_label)
-        if current is None or (case_class.kind == "topic") == (preferred == "topic"):
-            classes[case_class.model_label] = case_class
-    ranked = current_model().suggest(text, k=k, rules=_rules_for(region))
+    classes = _cached(("classes", track), lambda: _classes_by_label(track))
+    rules = _cached(("rules", region.pk if region is not None else None), lambda: _rules_for(region))
+    ranked = current_model().suggest(text, k=k, rules=rules)
     suggestions = []
     for choice in ranked:
         case_class = classes.get(choice.label)
@@ -70,6 +71,29 @@ def suggest(text: str, region=None, k: int = 3, track: str = "city") -> list[Sug
     return suggestions
 
 
+def _classes_by_label(track: str) -> dict:
+    classes = {}
+    for case_class in CaseClass.objects.filter(active=True).exclude(model_label="").order_by("kind"):
+        current = classes.get(case_class.model_label)
+        if current is None or (case_class.kind == "topic") == (track == "hotline"):
+            classes[case_class.model_label] = case_class
+    return classes
+
+
+def _cached(key, produce):
+    now = time.monotonic()
+    entry = _reference.get(key)
+    if entry is None or now - entry[0] > REFERENCE_SECONDS:
+        entry = (now, produce())
+        _reference[key] = entry
+    return entry[1]
+
+
+def forget() -> None:
+    """Drop this process's cached classes, rules and units (after an administrator's change)."""
+    _reference.clear()
+
+
 def suggestion_record(suggestions: list[Suggestion]) -> dict:
     return {"top": [asdict(s) for s in suggestions]}
 
@@ -77,7 +101,8 @@ def suggestion_record(suggestions: list[Suggestion]) -> dict:
 def responsible_unit(department: str, region):
     if region is None:
         return None
-    return (counterpart(department, region) if department else None) or counterpart(LOCALITY_FUNCTION, region)
+    return _cached(("unit", department, region.pk), lambda: (counterpart(department, region) if department else None)
+                   or counterpart(LOCALITY_FUNCTION, region))
 
 
 def _rules_for(region) -> list[TextRule]:

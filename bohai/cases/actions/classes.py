@@ -49,6 +49,7 @@ def save_class(case_class, *, actor):
         raise ValidationError({"limit_hours": [_("处置时限为工作日或小时二选一")]})
     before = CaseClass.objects.filter(pk=case_class.pk).values().first() if case_class.pk else None
     case_class.save()
+    _forget_dispatch_references()
     record(actor=actor, action="cases.class.save", target=case_class, before=_plain(before),
            after=_plain(CaseClass.objects.filter(pk=case_class.pk).values().first()))
     return case_class
@@ -63,9 +64,16 @@ def save_keyword_rule(rule, *, actor):
         raise ValidationError({"pattern": [_("请填写关键词")]})
     rule.pattern = rule.pattern.strip()
     rule.save()
+    _forget_dispatch_references()
     record(actor=actor, action="cases.keyword_rule.save", target=rule,
            after={"pattern": rule.pattern, "class": rule.case_class.code, "weight": rule.weight})
     return rule
+
+
+def _forget_dispatch_references() -> None:
+    from ..dispatch import forget
+
+    forget()
 
 
 def _plain(values):

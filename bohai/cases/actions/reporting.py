@@ -36,13 +36,29 @@ def report_case(*, actor, track: str, source: str, description: str, photos: lis
                                        field=f"photos[{position}]"))
         except ValidationError as error:
             problems.update(error.message_dict)
+    suggestion = _suggestion_before(description, track, fields)
     return _report(actor=actor, track=track, source=source, description=description, stored_photos=stored,
-                   photo_problems=problems, **fields)
+                   photo_problems=problems, suggestion=suggestion, **fields)
+
+
+def _suggestion_before(description: str, track: str, fields: dict) -> dict:
+    """The dispatch suggestion, computed before the transaction opens (it reads a model and a few
+    reference rows, and SQLite would hold its write lock meanwhile); {} when the place is unusable."""
+    text = (description or "").strip()
+    if not text or len(text) > MAX_DESCRIPTION:
+        return {}
+    region = fields.get("region")
+    if fields.get("lng") is not None and fields.get("lat") is not None:
+        try:
+            region = locate(float(fields["lng"]), float(fields["lat"])).deepest
+        except (TypeError, ValueError):
+            return {}
+    return suggestion_record(suggest(text, region, track=track)) if region is not None else {}
 
 
 @service_action
 def _report(*, actor, track: str, source: str, description: str, stored_photos: list, photo_problems: dict,
-            case_class: CaseClass | None = None, appeal_type: str = "", lng=None, lat=None, address: str = "",
+            suggestion: dict, case_class: CaseClass | None = None, appeal_type: str = "", lng=None, lat=None, address: str = "",
             region: Region | None = None, urgency: str = Urgency.NORMAL, caller_name: str = "", caller_phone: str = "",
             reporter=None, external_token: str = "", at=None) -> Case:
     at = at or timezone.now()
@@ -68,7 +84,7 @@ def _report(*, actor, track: str, source: str, description: str, stored_photos: 
     if phone:
         case.caller_phone_cipher, case.caller_phone_index = encrypt(phone), blind_index(phone)
         case.caller_phone_masked = validators.mask_phone(phone)
-    case.suggestion = suggestion_record(suggest(description, case.region, track=track))
+    case.suggestion = suggestion or suggestion_record(suggest(description, case.region, track=track))
     case.save()
     _number(case, at)
     CasePhoto.objects.bulk_create([CasePhoto(case=case, stage=PhotoStage.REPORT, stored_file=f) for f in stored_photos])
