@@ -23,7 +23,8 @@ How
   rectification), in batches of 1,000 with one audit record each (`store_demo_batch`); the most
   recent few hundred and the demo accounts' stories are replayed through the real actions with
   `at=` timestamps. The bulk issues no licences (signing is what is slow): its licence items end as
-  when no licence type is configured. Finally the deadline job's `raise_warnings` raises the cards.
+  when no licence type is configured. Finally the deadline job's `raise_warnings` raises the cards
+  (and tells the officers, as it will every minute once `bohai serve` runs).
 
 Idempotent: every demo application carries the idempotency key `demo:<seed>:<n>`; a story whose key
 exists is skipped, so a second run adds nothing and an interrupted one resumes.
@@ -43,7 +44,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Q
 from django.utils import timezone
 
 from bohai.engines.workdays.clock import LOCAL_ZONE, local_date, working_calendar
@@ -126,29 +126,23 @@ def generate_demo_applications(*, actor=ACTOR, seed: int, count: int = APPLICATI
             status = world.replay(spec)
             failed += status is None
             statuses[str(status or "failed")] += 1
-    cards = mark_demo_cards(actor=actor, seed=seed, now=now) if fresh else {}
+    cards = raise_cards(actor=actor, now=now) if fresh else {}
     return {"applications": len(fresh), "bulk": len(bulk), "through_actions": len(replay), "failed": failed,
             "roles_granted": granted, "statuses": dict(sorted(statuses.items())), "cards": cards}
 
 
-@service_action
-def mark_demo_cards(*, actor, seed: int, now: datetime) -> dict:
-    """The yellow and red cards the deadline job (workflows.deadlines) would raise now on the demo's open
-    tasks and running processes: the same two conditions, set in four UPDATEs. The job's notifications
-    are not sent for these (it looks up every officer over each task: minutes for a year of history);
-    cards raised from now on are."""
-    demo = Application.objects.filter(idempotency_key__startswith=f"demo:{seed}:").values("pk")
-    instances = WorkflowInstance.objects.filter(subject_type=ContentType.objects.get_for_model(Application),
-                                                subject_id__in=demo, status=InstanceStatus.RUNNING)
-    tasks = WorkflowTask.objects.filter(instance__in=instances.values("pk"), status=TaskStatus.OPEN)
-    red = Q(due_at__lte=now, warning__lt=Card.RED)
-    yellow = Q(yellow_at__lte=now, due_at__gt=now, warning__lt=Card.YELLOW)
-    counts = {"red": tasks.filter(red).update(warning=Card.RED) + instances.filter(red).update(warning=Card.RED),
-              "yellow": tasks.filter(yellow).update(warning=Card.YELLOW) + instances.filter(yellow).update(warning=Card.YELLOW)}
-    if counts["red"] or counts["yellow"]:
-        record(actor=actor, action="workflows.warnings", target_type="workflows.workflowtask",
-               after={**counts, "source": "services demo"})
-    return counts
+def raise_cards(*, actor, now: datetime) -> dict:
+    """The deadline job's own pass (workflows.deadlines.raise_warnings), repeated until nothing is left:
+    the yellow and red cards on the open tasks and processes, and the officers' notifications."""
+    from bohai.engines.workflows.deadlines import raise_warnings
+
+    totals: Counter = Counter()
+    for _round in range(50):  # the job takes 500 per level and pass
+        counts = raise_warnings(actor=actor, now=now)
+        totals.update(counts)
+        if not any(counts.values()):
+            break
+    return dict(totals)
 
 
 # Roles and applicants -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from bohai.engines.workflows.models import InstanceStatus, TaskStatus, WorkflowT
 from bohai.engines.workflows.queries import tasks_for
 from bohai.kernel.accounts.models import RoleAssignment, User
 from bohai.kernel.audit.models import AuditRecord
+from bohai.kernel.notifications.models import Notification
 from bohai.services import statistics
 from bohai.services.demo import World, ensure_city_entities, generate_demo_applications, store_demo_batch
 from bohai.services.models import (
@@ -88,6 +89,8 @@ def test_the_named_officers_and_the_unit_staff_have_work(kernel_demo):
     for username in ("clerk", "dept_head"):
         user = User.objects.get(username=username)
         assert tasks_for(user).exists(), username
+    assert WorkflowTask.objects.filter(status=TaskStatus.OPEN, warning=2).exists()     # red cards, raised by the job
+    assert Notification.objects.filter(topic="workflows.deadline").exists()
     head = User.objects.get(username="dept_head")
     assert Rectification.objects.restrict(head).exists()
     officer = User.objects.get(username="130900-civil_affairs")
