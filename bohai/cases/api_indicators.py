@@ -1,7 +1,8 @@
 """Indicators and rankings under /api/v1/cases/indicators.
 
 GET /summary                        the eight indicators and their counts, beside the observed city figures
-GET /rankings?by=…&indicator=…      rows by department, unit, township or county with their rank
+GET /rankings?by=…&indicator=…      rows by department, unit, township or county with their rank (ties
+                                    share one; `minimum` leaves rates over fewer cases unranked)
 GET /trend                          rows per month
 GET /hotspots                       cases per grid, per township (where grids are missing) and per county
 
@@ -107,6 +108,7 @@ class RowOut(MeasuresOut):
 class RankingOut(Schema):
     by: str
     indicator: str
+    minimum: int
     filters: FiltersOut
     rows: list[RowOut]
 
@@ -147,10 +149,12 @@ def summary(request, filters: Query[FiltersIn]):
 
 @router.get("/rankings", response=RankingOut, summary="网格与12345指标：按部门、处置单位、乡镇（街道）或县（市、区）排名")
 def rankings(request, by: Literal["department", "unit", "township", "county"], filters: Query[FiltersIn],
-             indicator: Indicator = "on_time_closure_rate"):
+             indicator: Indicator = "on_time_closure_rate", minimum: int = 0):
+    """`minimum`: rows whose rate is a share of fewer cases are listed last, unranked (the dashboard uses 10)."""
     wanted = _filters(request, filters)
-    rows = indicators.rankings(by, wanted, request.auth, timezone.now(), indicator=indicator)
-    return {"by": by, "indicator": indicator, "filters": wanted.describe(), "rows": [row.as_dict() for row in rows]}
+    rows = indicators.rankings(by, wanted, request.auth, timezone.now(), indicator=indicator, minimum=max(0, minimum))
+    return {"by": by, "indicator": indicator, "minimum": max(0, minimum), "filters": wanted.describe(),
+            "rows": [row.as_dict() for row in rows]}
 
 
 @router.get("/trend", response=TrendOut, summary="网格与12345指标：月度趋势")

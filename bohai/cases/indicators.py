@@ -68,26 +68,37 @@ Hot spots: cases of R per grid (where the point lies in a grid: the demo grid la
     and 新华区), per township for cases located to a township but no grid, per county for the rest.
 
 How it is counted
-    Two aggregate queries, one per cohort, each one pass over the cases grouped by (county,
-    township, unit, month); every count is additive, so the summary, the rankings and the trend are
-    rolled up from these rows in Python and the rates computed last. Places and units are matched
-    by the case's own `county`, `township`, `grid` and `organisation` columns, not through joins.
+    One aggregate query, one pass over the cases in R or D. Each row is described by a packed integer:
+    its county, township and unit, its month in R and in D (-1 when outside), and 16 bits of flags (its
+    status, its 12345 answer and ten conditions such as "handled by its deadline"); the query returns the
+    number of cases and their working days per distinct key (about 90,000 keys for a million cases). In
+    Python the keys are unpacked (numpy) and every count above is a sum over the groups whose flags say
+    so, placed in R's month and D's; the summary, the rankings and the trend are rolled up from these
+    cells and the rates computed last. SQLite sorts one integer several times faster than five columns,
+    and one COUNT replaces twenty conditional sums. Places and units are matched by the case's own
+    `county`, `township`, `grid` and `organisation` columns, not through joins; the period's moments are
+    compared with the raw timestamps (no date arithmetic per row) and, on SQLite, kept off the
+    reported_at index (a period holds most rows: reading the table beats fetching each row by rowid).
     Working days are computed per row in SQL: a local day number d (Asia/Shanghai has had no summer
     time since 1991, so SQLite adds a fixed 8 hours; PostgreSQL converts AT TIME ZONE), the Monday–
     Friday count C(d) by arithmetic, plus the calendar's exceptions A(d) (holidays on weekdays −1,
     weekend days worked +1, summed up to d) as a binary tree of CASE over the exception dates, so
     W(d) = C(d) + A(d) is the number of working days up to d and the days between two dates are
     W(handled) − W(start). The day numbers are computed once per row in a subquery that the planner
-    keeps apart (SQLite: LIMIT -1; PostgreSQL: OFFSET 0) so the CASE trees read a column.
+    keeps apart (SQLite: LIMIT -1; PostgreSQL: OFFSET 0) so the CASE trees read a column. Hot spots per
+    grid are one more grouped query. Measured over a million cases: benchmarks/README.md.
 """
 import calendar
 import io
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
-from django.db.models import Count, F, Func, IntegerField, Max, Min, Q
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Count, DateTimeField, F, Func, IntegerField, Max, Min, Q
+from django.db.models.expressions import RawSQL
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,6 +113,7 @@ from bohai.kernel.regions.models import Level, Region
 from .models import Case, Satisfaction, Status, Track
 
 PERMISSION = "cases.view_indicators"
+MINIMUM_RANKED = 10  # the dashboard and its export rank only rates over at least this many cases
 TWO_PLACES = Decimal("0.01")
 MAX_MONTHS = 120
 CITY_LEVEL_KEY = "_city"
@@ -150,7 +162,7 @@ class Filters:
     def condition(self, cohort: str, now: datetime) -> Q:
         """The filter on Case for cohort "R" (reported in the period) or "D" (due in it, and past)."""
         column = "reported_at" if cohort == "R" else "due_at"
-        condition = Q()
+        condition = self.common()
         if self.start:
             condition &= Q(**{f"{column}__gte": local_midnight(self.start)})
         upper = local_midnight(self.end + timedelta(days=1)) if self.end else None
@@ -158,6 +170,11 @@ class Filters:
             upper = now if upper is None else min(upper, now)
         if upper is not None:
             condition &= Q(**{f"{column}__lt": upper})
+        return condition
+
+    def common(self) -> Q:
+        """Everything but the period: track, place, unit or department."""
+        condition = Q()
         if self.track:
             condition &= Q(track=self.track)
         if self.region is not None:
@@ -426,6 +443,17 @@ def calendar_steps() -> list[tuple[int, int]]:
     return steps
 
 
+def steps_between(start: datetime | None, end: datetime) -> list[tuple[int, int]]:
+    """The calendar's steps that can matter for days from `start` (a year early, for cases signed before
+    it) to `end`: earlier ones are folded into the first, later ones dropped (W is only compared)."""
+    steps = calendar_steps()
+    first = day_number(start.astimezone(LOCAL_ZONE).date()) - 366 if start else None
+    last = day_number(end.astimezone(LOCAL_ZONE).date()) + 1
+    before = [value for day, value in steps if first is not None and day < first]
+    kept = [(day, value) for day, value in steps if (first is None or day >= first) and day <= last]
+    return ([(first, before[-1])] if before else []) + kept
+
+
 def working_day_sql(column: str, steps: list[tuple[int, int]]) -> str:
     """W(column): working days from an epoch up to the day number `column` (inclusive)."""
     least = "LEAST" if connection.vendor == "postgresql" else "MIN"
@@ -445,38 +473,43 @@ def working_day_number(day: date, steps: list[tuple[int, int]] | None = None) ->
     return 5 * (shifted // 7) + min(shifted % 7 + 1, 5) + exceptions
 
 
-# The two aggregate queries ---------------------------------------------------------------------
+# The one aggregate query -------------------------------------------------------------------------
 
-R_MEASURES = {
-    "reported": "*",
-    "city_reported": "tr = 'city'",
-    "filed": "tr = 'city' AND fa IS NOT NULL",
-    "refused": "tr = 'city' AND st = 'invalid'",
-    "merged": "tr = 'city' AND st = 'merged'",
-    "awaiting_filing": "tr = 'city' AND st = 'reported'",
-    "dispatch_judged": "dc >= 1 AND (fd IS NOT NULL OR ha IS NOT NULL)",
-    "dispatch_correct": "dc >= 1 AND (fd OR (fd IS NULL AND sb = 0 AND ha IS NOT NULL))",
-    "handled": "ha IS NOT NULL AND du IS NOT NULL",
-    "handled_on_time": "ha IS NOT NULL AND du IS NOT NULL AND ha <= du",
-    "verified": "vc >= 1",
-    "reworked": "vc >= 1 AND rc >= 1",
-    "followed_up": "sa <> ''",
-    "satisfied": "sa = 'satisfied'",
-    "basically": "sa = 'basically'",
-    "dissatisfied": "sa = 'dissatisfied'",
-    "handling_cases": "hd IS NOT NULL AND sd IS NOT NULL",
-    "open": "st IN ({open})",
-    "overdue": "st IN ({running}) AND du < %s",
-    "deferred": "st = 'deferred'",
-    "closed": "st = 'closed'",
-}
-D_MEASURES = {
-    "due": "*",
-    "due_deferred": "st = 'deferred'",
-    "due_closed": "st = 'closed'",
-    "due_closed_on_time": "st = 'closed' AND ot",
-}
+# Each case is described by 16 bits (its "flags"): the status (4 bits), the 12345 answer (2 bits) and
+# ten conditions, each on the columns of the subquery (tr track, st status, fa filed_at, dc dispatch_count,
+# fd first_dispatch_correct, sb sendback_count, ha handled_at, du due_at, vc verified_count, rc
+# rework_count, ot on_time). The query counts the cases per (place, unit, R month, D month, flags) packed
+# into one integer: SQLite sorts one integer key several times faster than five columns, and one COUNT
+# replaces twenty conditional sums. Every measure is then a sum over the groups whose flags say so.
+STATUS_CODES = tuple(Status.values)
+ANSWER_CODES = ("", Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.DISSATISFIED)
+CONDITIONS = (  # bit 6 upwards
+    ("city", "tr = 'city'"),
+    ("filed", "fa IS NOT NULL"),
+    ("judged", "dc >= 1 AND (fd IS NOT NULL OR ha IS NOT NULL)"),
+    ("correct", "dc >= 1 AND (fd OR (fd IS NULL AND sb = 0 AND ha IS NOT NULL))"),
+    ("handled", "ha IS NOT NULL AND du IS NOT NULL"),
+    ("handled_on_time", "ha <= du"),
+    ("verified", "vc >= 1"),
+    ("reworked", "vc >= 1 AND rc >= 1"),
+    ("overdue", "st IN ({running}) AND du < %s"),
+    ("on_time", "ot"),
+)
+FLAG_BITS = 16
+MEASURE_FIELDS = tuple(f.name for f in fields(Measures))
 KEYS = ("county_id", "township_id", "organisation_id")
+MAX_KEY_BITS = 62
+
+
+class Unindexed(Func):
+    """The column itself; written `+column` on SQLite, which keeps its planner off the column's index: a
+    period usually holds most of the cases, and walking the reported_at index then fetching each row by
+    rowid took twice as long as reading the table. PostgreSQL judges ranges from its statistics."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra)
 
 
 def _quoted(values) -> str:
@@ -485,46 +518,200 @@ def _quoted(values) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
-def _scan(cohort: str, condition: Q, now: datetime, months: list[date] | None, grouped: bool) -> list[dict]:
-    """One pass over the cohort's cases: the measures per (county, township, unit, month) when
-    `grouped` (month -1 without months), else one row of totals."""
-    base = Case.objects.filter(condition).order_by().values("county_id", "township_id", "organisation_id")
-    by_month = grouped and bool(months)
-    if cohort == "R":
-        columns = {"tr": F("track"), "st": F("status"), "fa": F("filed_at"), "dc": F("dispatch_count"),
-                   "fd": F("first_dispatch_correct"), "sb": F("sendback_count"), "ha": F("handled_at"),
-                   "du": F("due_at"), "vc": F("verified_count"), "rc": F("rework_count"), "sa": F("satisfaction"),
-                   "hd": LocalDay("handled_at"), "sd": LocalDay(Coalesce("signed_at", "dispatched_at"))}
-        month_of, measures = "reported_at", dict(R_MEASURES)
-        steps = calendar_steps()
-        days = (f"SUM(CASE WHEN hd IS NOT NULL AND sd IS NOT NULL THEN {working_day_sql('hd', steps)} - "
-                f"{working_day_sql('sd', steps)} ELSE 0 END) AS handling_days")
-    else:
-        columns = {"st": F("status"), "ot": F("on_time")}
-        month_of, measures, days = "due_at", dict(D_MEASURES), None
-    if by_month:
-        columns["md"] = LocalDay(month_of)
-    inner_sql, params = base.annotate(**columns).query.sql_with_params()
+def bounds(filters: Filters, now: datetime, months: list[date] | None) -> tuple[list, list]:
+    """The moments that cut R and D into months: [start, second month's start, …, end]; None for an open
+    start or end. D ends at now: only past deadlines count."""
+    start = local_midnight(filters.start) if filters.start else None
+    end = local_midnight(filters.end + timedelta(days=1)) if filters.end else None
+    inside = [local_midnight(m) for m in (months or [])[1:]]
+    inside = [b for b in inside if (start is None or b > start) and (end is None or b < end)]
+    due_end = now if end is None else min(end, now)
+    return [start, *inside, end], [start, *(b for b in inside if b < due_end), due_end]
+
+
+def bucket_sql(column: str, cuts: list, nullable: bool = True) -> tuple[str, list]:
+    """SQL for the index i with cuts[i] ≤ column < cuts[i + 1]: a balanced tree of CASE over the cuts
+    (log2 comparisons per row, the raw column against parameters: no per-row date arithmetic); -1 for
+    NULL and outside; an open start (None) takes everything before the next cut into 0."""
+    points, below = [], -1
+    for index, cut in enumerate(cuts[:-1]):
+        if cut is None:
+            below = 0
+        else:
+            points.append((cut, index))
+    if cuts[-1] is not None:
+        points.append((cuts[-1], -1))
+    sql, params = _tree(column, points, below)
+    return (f"(CASE WHEN {column} IS NULL THEN -1 ELSE {sql} END)" if nullable else sql), params
+
+
+def _tree(column: str, points: list, below: int) -> tuple[str, list]:
+    if not points:
+        return str(below), []
+    middle = len(points) // 2
+    cut, value = points[middle]
+    left, left_params = _tree(column, points[:middle], below)
+    right, right_params = _tree(column, points[middle + 1:], value)
+    return (f"(CASE WHEN {column} < %s THEN {left} ELSE {right} END)",
+            [connection.ops.adapt_datetimefield_value(cut), *left_params, *right_params])
+
+
+def _in(column: str, cuts: list) -> Q:
+    condition, value = Q(), Unindexed(F(column), output_field=DateTimeField())
+    if cuts[0] is not None:
+        condition &= Q(GreaterThanOrEqual(value, cuts[0]))
+    if cuts[-1] is not None:
+        condition &= Q(LessThan(value, cuts[-1]))
+    return condition
+
+
+def flags_sql(column) -> str:
+    """The flags of a row as SQL (a sum of CASEs) over the table's columns (`column(name)` quotes one); its
+    one parameter is now (for `overdue`)."""
+    names = {"tr": "track", "st": "status", "fa": "filed_at", "dc": "dispatch_count", "fd": "first_dispatch_correct",
+             "sb": "sendback_count", "ha": "handled_at", "du": "due_at", "vc": "verified_count", "rc": "rework_count",
+             "sa": "satisfaction", "ot": "on_time"}
+    # The commonest first: most rows stop at the first WHEN.
+    order = sorted(range(len(STATUS_CODES)), key=lambda n: STATUS_CODES[n] not in (Status.CLOSED, Status.HANDLING))
+    status = f"(CASE {column('status')} " + " ".join(f"WHEN '{STATUS_CODES[n]}' THEN {n}" for n in order) + " ELSE 15 END)"
+    answer = f"(CASE {column('satisfaction')} WHEN '' THEN 0 " + " ".join(
+        f"WHEN '{code}' THEN {n * 16}" for n, code in enumerate(ANSWER_CODES) if code) + " ELSE 0 END)"
+    parts = [status, answer]
+    for bit, (_name, test) in enumerate(CONDITIONS, start=6):
+        test = test.format(running=_quoted(CLOCK_RUNNING))
+        test = re.sub(r"\b(" + "|".join(names) + r")\b", lambda match: column(names[match.group(1)]), test)
+        parts.append(f"(CASE WHEN {test} THEN {1 << bit} ELSE 0 END)")
+    return " + ".join(parts)
+
+
+@dataclass(frozen=True)
+class Packing:
+    """How (county, township, unit, r, d, flags) fit one integer: each part times the sizes after it."""
+
+    regions: int
+    units: int
+    r_months: int
+    d_months: int
+    places: bool
+
+    @property
+    def bits(self) -> int:
+        sizes = [self.r_months + 1, self.d_months + 1, 1 << FLAG_BITS]
+        if self.places:
+            sizes += [self.regions, self.regions, self.units]
+        total = 1
+        for size in sizes:
+            total *= size
+        return total.bit_length()
+
+    def sql(self, r_sql: str, d_sql: str, flags: str, column) -> str:
+        key = f"({r_sql} + 1) * {self.d_months + 1} + ({d_sql} + 1)"
+        if self.places:
+            county, township, unit = (f"COALESCE({column(name)}, 0)" for name in KEYS)
+            place = f"({county} * {self.regions} + {township}) * {self.units} + {unit}"
+            key = f"({place}) * {(self.r_months + 1) * (self.d_months + 1)} + {key}"
+        return f"({key}) * {1 << FLAG_BITS} + {flags}"
+
+    def unpack(self, keys):
+        """(county, township, unit, r, d, flags) arrays from the packed keys (numpy int64)."""
+        flags, rest = keys % (1 << FLAG_BITS), keys // (1 << FLAG_BITS)
+        d, rest = rest % (self.d_months + 1) - 1, rest // (self.d_months + 1)
+        r, rest = rest % (self.r_months + 1) - 1, rest // (self.r_months + 1)
+        unit, rest = rest % self.units, rest // self.units
+        township, county = rest % self.regions, rest // self.regions
+        return county, township, unit, r, d, flags
+
+
+def pass_sql(filters: Filters, scope: Q, now: datetime, months: list[date] | None, grouped: bool) -> tuple[str, list, Packing]:
+    """One pass over the cases in R or D: the count of cases and their working days per packed key (place
+    and unit when `grouped`, R and D month, flags). The subquery reads each row once and works out its
+    key and day numbers; the fence (SQLite: LIMIT -1, PostgreSQL: OFFSET 0) keeps the planner from
+    inlining it, so the working-day trees read columns instead of recomputing dates."""
+    r_cuts, d_cuts = bounds(filters, now, months if grouped else None)
+    within = _in("reported_at", r_cuts) | (_in("due_at", d_cuts) & Q(due_at__isnull=False))
+    regions = (Region.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    units = (Organisation.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    packing = Packing(regions, units, len(r_cuts), len(d_cuts), grouped)
+    if packing.bits > MAX_KEY_BITS:
+        raise OverflowError(f"identifiers too large to pack: {packing}")
+    table = connection.ops.quote_name(Case._meta.db_table)
+    column = lambda name: f"{table}.{connection.ops.quote_name(name)}"  # noqa: E731
+    r_sql, r_params = bucket_sql(column("reported_at"), r_cuts, nullable=False)
+    d_sql, d_params = bucket_sql(column("due_at"), d_cuts)
+    key = packing.sql(r_sql, d_sql, flags_sql(column), column)  # placeholders: R cuts, D cuts, now (overdue)
+    overdue = [connection.ops.adapt_datetimefield_value(now)]
+    inner = (Case.objects.filter(scope, filters.common(), within).order_by()
+             .annotate(k=RawSQL(key, [*r_params, *d_params, *overdue], output_field=BigIntegerField()),
+                       hd=LocalDay("handled_at"), sd=LocalDay(Coalesce("signed_at", "dispatched_at")))
+             .values("k", "hd", "sd"))
+    inner_sql, inner_params = inner.query.sql_with_params()
     fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1"
-    month = "-1"
-    if by_month:
-        boundaries = [(day_number(add_months(months[0], n)), n) for n in range(len(months) + 1)]
-        month = step_sql("md", boundaries, -1)
-    selected, outer_params = [], []
-    for name, test in measures.items():
-        test = test.format(open=_quoted(OPEN), running=_quoted(CLOCK_RUNNING))
-        selected.append(f"COUNT(*) AS {name}" if test == "*" else f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END) AS {name}")
-        if "%s" in test:
-            outer_params.append(connection.ops.adapt_datetimefield_value(now))
-    if days:
-        selected.append(days)
-    keys = f"county_id, township_id, organisation_id, {month} AS month_index, " if grouped else ""
-    group = " GROUP BY 1, 2, 3, 4" if grouped else ""
-    sql = f"SELECT {keys}{', '.join(selected)} FROM ({inner_sql} {fence}) AS cohort{group}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*outer_params, *params])
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    steps = steps_between(r_cuts[0], now)
+    days = f"CASE WHEN hd IS NOT NULL AND sd IS NOT NULL THEN {working_day_sql('hd', steps)} - {working_day_sql('sd', steps)} END"
+    sql = (f"SELECT k, COUNT(*), COALESCE(SUM({days}), 0), COUNT(hd - sd) "
+           f"FROM ({inner_sql} {fence}) AS cases GROUP BY k")
+    return sql, list(inner_params), packing
+
+
+def _pass(filters: Filters, scope: Q, now: datetime, months: list[date] | None, grouped: bool) -> tuple[list, Packing]:
+    sql, params, packing = pass_sql(filters, scope, now, months, grouped)
+    if connection.vendor != "postgresql":  # no transaction: on SQLite (IMMEDIATE) it would take the write lock
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall(), packing
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Compiling the expressions (JIT) took longer than running them, and the aggregate's hash table
+        # (~100,000 keys at a million cases) spilled to disk at the default 4 MB.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql, params)
+        return cursor.fetchall(), packing
+
+
+def _spread(rows: list[tuple], packing: Packing) -> tuple[list, "np.ndarray"]:
+    """Each group's cases as measures of R at (place, unit, r) and of D at (place, unit, d)."""
+    import numpy as np
+
+    if not rows:
+        return [], np.zeros((0, len(MEASURE_FIELDS)), dtype=np.int64)
+    table = np.array(rows, dtype=np.int64)
+    keys, n, days, timed = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+    county, township, unit, r, d, flags = packing.unpack(keys)
+    status = flags % 16
+    answer = (flags // 16) % 4
+    bit = {name: (flags >> position) & 1 for position, (name, _test) in enumerate(CONDITIONS, start=6)}
+    is_status = {code: status == n_ for n_, code in enumerate(STATUS_CODES)}
+    city = bit["city"]
+    columns = {
+        "reported": n, "city_reported": n * city, "filed": n * city * bit["filed"],
+        "refused": n * city * is_status[Status.INVALID], "merged": n * city * is_status[Status.MERGED],
+        "awaiting_filing": n * city * is_status[Status.REPORTED], "dispatch_judged": n * bit["judged"],
+        "dispatch_correct": n * bit["correct"], "handled": n * bit["handled"],
+        "handled_on_time": n * bit["handled_on_time"], "verified": n * bit["verified"],
+        "reworked": n * bit["reworked"], "followed_up": n * (answer > 0), "satisfied": n * (answer == 1),
+        "basically": n * (answer == 2), "dissatisfied": n * (answer == 3), "handling_cases": timed,
+        "handling_days": days, "open": n * np.isin(status, [STATUS_CODES.index(s) for s in OPEN]),
+        "overdue": n * bit["overdue"], "deferred": n * is_status[Status.DEFERRED], "closed": n * is_status[Status.CLOSED],
+    }
+    closed_on_time = n * is_status[Status.CLOSED] * bit["on_time"]
+    due = {"due": n, "due_deferred": columns["deferred"], "due_closed": columns["closed"],
+           "due_closed_on_time": closed_on_time}
+    r_part = np.zeros((len(rows), len(MEASURE_FIELDS)), dtype=np.int64)
+    d_part = np.zeros_like(r_part)
+    for position, name in enumerate(MEASURE_FIELDS):
+        if name in columns:
+            r_part[:, position] = columns[name]
+        if name in due:
+            d_part[:, position] = due[name]
+    in_r, in_d = r >= 0, d >= 0
+    place = lambda values: [None if value == 0 else int(value) for value in values]  # noqa: E731
+    keys_r = list(zip(place(county[in_r]), place(township[in_r]), place(unit[in_r]), r[in_r].tolist()))
+    keys_d = list(zip(place(county[in_d]), place(township[in_d]), place(unit[in_d]), d[in_d].tolist()))
+    return keys_r + keys_d, np.vstack([r_part[in_r], d_part[in_d]])
+
+
+def _measures(vector) -> Measures:
+    return Measures(*(int(value) for value in vector))
 
 
 # The cube: measures per (county, township, unit, month), and what is rolled up from it ----------
@@ -544,27 +731,46 @@ class Row:
         return {"key": self.key, "label": self.label, "parent": self.parent, "rank": self.rank, **self.measures.as_dict()}
 
 
-@dataclass
 class Cube:
-    cells: dict[Cell, Measures]
-    months: list[date] = field(default_factory=list)
+    """Measures per cell (county, township, unit, month index); `values` holds one row of MEASURE_FIELDS
+    per key (numpy), so roll-ups are sums of rows."""
+
+    def __init__(self, keys: list[Cell], values, months: list[date]):
+        import numpy as np
+
+        self.months = months
+        index: dict = {}
+        positions = [index.setdefault(key, len(index)) for key in keys]
+        self.keys = list(index)
+        self.values = np.zeros((len(index), len(MEASURE_FIELDS)), dtype=np.int64)
+        if len(keys):
+            np.add.at(self.values, positions, values)
+
+    @property
+    def cells(self) -> dict[Cell, Measures]:
+        return {key: _measures(vector) for key, vector in zip(self.keys, self.values)}
 
     def total(self) -> Measures:
-        return sum(self.cells.values(), Measures())
+        return _measures(self.values.sum(axis=0))
+
+    def rolled(self, position: int) -> dict:
+        """Measures summed over every cell with the same key part (0 county, 1 township, 2 unit, 3 month)."""
+        import numpy as np
+
+        index: dict = {}
+        positions = [index.setdefault(key[position], len(index)) for key in self.keys]
+        sums = np.zeros((len(index), len(MEASURE_FIELDS)), dtype=np.int64)
+        if positions:
+            np.add.at(sums, positions, self.values)
+        return {key: _measures(sums[i]) for key, i in index.items()}
 
     def rows(self, by: str) -> list[Row]:
         if by not in GROUPINGS:
             raise ValueError(by)
         return getattr(self, f"_by_{by}")()
 
-    def _rolled(self, position: int) -> dict:
-        totals: dict = {}
-        for cell, measures in self.cells.items():
-            totals[cell[position]] = totals.get(cell[position], Measures()) + measures
-        return totals
-
     def _by_county(self) -> list[Row]:
-        totals = self._rolled(0)
+        totals = self.rolled(0)
         counties = {r.pk: r for r in Region.objects.filter(pk__in=[k for k in totals if k]).defer("boundary")}
         rows = [Row(counties[pk].key, counties[pk].name, m) if pk else Row(CITY_LEVEL_KEY, _("市本级"), m)
                 for pk, m in totals.items()]
@@ -573,14 +779,20 @@ class Cube:
 
     def _by_township(self) -> list[Row]:
         """Townships only: cases placed no deeper than a county are in the county rows."""
-        totals = self._rolled(1)
+        totals = self.rolled(1)
         places = {r.pk: r for r in Region.objects.filter(pk__in=[k for k in totals if k]).defer("boundary")}
         parents = dict(Region.objects.filter(pk__in={r.parent_id for r in places.values()}).values_list("pk", "name"))
-        rows = [Row(places[pk].key, places[pk].name, m, parents.get(places[pk].parent_id, "")) for pk, m in totals.items() if pk]
+        rows = []
+        for pk, measures in totals.items():
+            if pk:
+                parent = parents.get(places[pk].parent_id, "")
+                name = places[pk].name
+                short = name[len(parent):] if parent and name.startswith(parent) and len(name) > len(parent) else name
+                rows.append(Row(places[pk].key, short, measures, parent))
         return sorted(rows, key=lambda row: row.key)
 
     def _by_unit(self) -> list[Row]:
-        totals = self._rolled(2)
+        totals = self.rolled(2)
         units = {o.pk: o for o in Organisation.objects.filter(pk__in=[k for k in totals if k]).select_related("region")
                  .defer("region__boundary")}
         rows = []
@@ -594,7 +806,7 @@ class Cube:
 
     def _by_department(self) -> list[Row]:
         """Units rolled up to their function (城管局 of every county together)."""
-        totals = self._rolled(2)
+        totals = self.rolled(2)
         functions = dict(Organisation.objects.filter(pk__in=[k for k in totals if k]).values_list("pk", "function"))
         by_function: dict[str, Measures] = {}
         for pk, measures in totals.items():
@@ -605,7 +817,7 @@ class Cube:
         return sorted(rows, key=lambda row: (row.key == NO_UNIT_KEY, -row.measures.reported, row.key))
 
     def _by_month(self) -> list[Row]:
-        totals = self._rolled(3)
+        totals = self.rolled(3)
         return [Row(f"{month:%Y-%m}", f"{month.year}年{month.month}月", totals.get(n, Measures()))
                 for n, month in enumerate(self.months)]
 
@@ -627,31 +839,24 @@ def department_names(functions) -> dict[str, str]:
 
 
 def cube(filters: Filters = Filters(), user=None, now: datetime | None = None, *, by_month: bool = True) -> Cube:
-    """The measures within `user`'s scope per (county, township, unit, month of the period)."""
+    """The measures within `user`'s scope per (county, township, unit, month of the period): one pass."""
     now = now or timezone.now()
     scope = scope_condition(user)
     if scope is None:
-        return Cube({}, month_range(filters, None) if by_month else [])
+        return Cube([], None, month_range(filters, None) if by_month else [])
     months = month_range(filters, scope) if by_month else []
-    cells: dict[Cell, Measures] = {}
-    for cohort in ("R", "D"):
-        for row in _scan(cohort, scope & filters.condition(cohort, now), now, months, grouped=True):
-            key = (row["county_id"], row["township_id"], row["organisation_id"], int(row["month_index"]))
-            cells[key] = cells.get(key, Measures()) + Measures.from_row(row)
-    return Cube(cells, months)
+    keys, values = _spread(*_pass(filters, scope, now, months, grouped=True))
+    return Cube(keys, values, months)
 
 
 def summary(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Measures:
-    """The totals alone: the same two passes, ungrouped."""
+    """The totals alone: the same pass, grouped only by cohort."""
     now = now or timezone.now()
     scope = scope_condition(user)
     if scope is None:
         return Measures()
-    total = Measures()
-    for cohort in ("R", "D"):
-        for row in _scan(cohort, scope & filters.condition(cohort, now), now, None, grouped=False):
-            total = total + Measures.from_row(row)
-    return total
+    _keys, values = _spread(*_pass(filters, scope, now, None, grouped=False))
+    return _measures(values.sum(axis=0)) if len(values) else Measures()
 
 
 def month_range(filters: Filters, scope: Q | None) -> list[date]:
@@ -675,14 +880,28 @@ def month_range(filters: Filters, scope: Q | None) -> list[date]:
 
 # Rankings ----------------------------------------------------------------------------------------
 
-def rank(rows: list[Row], indicator: str = "on_time_closure_rate") -> list[Row]:
+DENOMINATORS = {  # how many cases each rate is a share of
+    "filing_rate": lambda m: m.city_reported - m.merged - m.awaiting_filing,
+    "dispatch_accuracy": lambda m: m.dispatch_judged, "on_time_handling_rate": lambda m: m.handled,
+    "closure_rate": lambda m: m.due - m.due_deferred, "on_time_closure_rate": lambda m: m.due - m.due_deferred,
+    "rework_rate": lambda m: m.verified, "satisfaction_rate": lambda m: m.followed_up,
+    "average_handling_days": lambda m: m.handling_cases,
+}
+
+
+def rank(rows: list[Row], indicator: str = "on_time_closure_rate", minimum: int = 0) -> list[Row]:
     """Rows sorted best first by `indicator`, equal values sharing a rank (1, 2, 2, 4); rows without a
-    value last and unranked. The best is the highest rate, or the lowest for rework and handling time."""
+    value, or counted over fewer than `minimum` cases, last and unranked. The best is the highest rate,
+    or the lowest for rework and handling time."""
     if indicator not in RATE_NAMES:
         raise ValueError(indicator)
     lower = indicator in LOWER_IS_BETTER
-    valued = [row for row in rows if getattr(row.measures, indicator) is not None]
-    empty = [row for row in rows if getattr(row.measures, indicator) is None]
+
+    def ranked(row: Row) -> bool:
+        return getattr(row.measures, indicator) is not None and DENOMINATORS[indicator](row.measures) >= max(minimum, 1)
+
+    valued = [row for row in rows if ranked(row)]
+    empty = [row for row in rows if not ranked(row)]
     valued.sort(key=lambda row: (getattr(row.measures, indicator) * (1 if lower else -1), -row.measures.reported, row.key))
     previous, position = None, 0
     for index, row in enumerate(valued, start=1):
@@ -692,14 +911,15 @@ def rank(rows: list[Row], indicator: str = "on_time_closure_rate") -> list[Row]:
         row.rank = position
     for row in empty:
         row.rank = None
+    empty.sort(key=lambda row: (getattr(row.measures, indicator) is None, -row.measures.reported, row.key))
     return valued + empty
 
 
 def rankings(by: str, filters: Filters = Filters(), user=None, now: datetime | None = None,
-             indicator: str = "on_time_closure_rate") -> list[Row]:
+             indicator: str = "on_time_closure_rate", minimum: int = 0) -> list[Row]:
     if by not in ("department", "unit", "township", "county"):
         raise ValueError(by)
-    return rank(cube(filters, user, now, by_month=False).rows(by), indicator)
+    return rank(cube(filters, user, now, by_month=False).rows(by), indicator, minimum)
 
 
 def trend(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
@@ -716,18 +936,20 @@ def hotspots(filters: Filters = Filters(), user=None, now: datetime | None = Non
     if scope is None:
         return {"counties": [], "townships": [], "grids": []}
     source = source or cube(filters, user, now, by_month=False)
-    grid_counts, gridded_townships = {}, {}
-    for row in (Case.objects.filter(scope, filters.condition("R", now), grid__isnull=False).order_by()
-                .values("township_id", "grid_id").annotate(n=Count("pk"))):
-        grid_counts[row["grid_id"]] = grid_counts.get(row["grid_id"], 0) + row["n"]
-        gridded_townships[row["township_id"]] = gridded_townships.get(row["township_id"], 0) + row["n"]
-    county_totals, township_totals = {}, {}
-    for (county, township, _unit, _month), measures in source.cells.items():
-        county_totals[county] = county_totals.get(county, 0) + measures.reported
-        if township is not None:
-            township_totals[township] = township_totals.get(township, 0) + measures.reported
+    # Read the table, not the grid index (it would fetch most rows by rowid); a grid's cases lie in its township.
+    grid = Unindexed(F("grid_id"), output_field=IntegerField())
+    r_cuts, _d_cuts = bounds(filters, now, None)
+    grid_counts = dict(Case.objects.filter(scope, filters.common(), _in("reported_at", r_cuts)).order_by()
+                       .annotate(g=grid).filter(g__isnull=False).values_list("g").annotate(n=Count("pk")))
+    county_totals = {pk: m.reported for pk, m in source.rolled(0).items()}
+    township_totals = {pk: m.reported for pk, m in source.rolled(1).items() if pk is not None}
     wanted = {pk for pk in (*county_totals, *township_totals, *grid_counts) if pk is not None}
     places = {r.pk: r for r in Region.objects.filter(pk__in=wanted).defer("boundary")}
+    township_of = {r.key: r.pk for r in places.values() if r.level == Level.TOWNSHIP}
+    gridded_townships: dict = {}
+    for pk, count in grid_counts.items():
+        township = next((township_of[k] for k in places[pk].path.strip("/").split("/") if k in township_of), None)
+        gridded_townships[township] = gridded_townships.get(township, 0) + count
 
     def point(pk, count, **extra) -> dict:
         region = places[pk]
@@ -771,14 +993,15 @@ def export_workbook(filters: Filters, *, actor, now: datetime | None = None) -> 
     source = cube(filters, actor, now)
     spots = hotspots(filters, actor, now, source=source)
     total = source.total()
+    ranked = {by: rank(source.rows(by), minimum=MINIMUM_RANKED) for by in ("department", "unit", "township", "county")}
     sheets = [
         ("汇总", ("范围",), [(_("合计"), total)]),
-        ("按部门", ("排名", "部门"), [(row.rank, row.label, row.measures) for row in rank(source.rows("department"))]),
+        ("按部门", ("排名", "部门"), [(row.rank, row.label, row.measures) for row in ranked["department"]]),
         ("按处置单位", ("排名", "处置单位", "县（市、区）"),
-         [(row.rank, row.label, row.parent, row.measures) for row in rank(source.rows("unit"))]),
+         [(row.rank, row.label, row.parent, row.measures) for row in ranked["unit"]]),
         ("按乡镇街道", ("排名", "乡镇（街道）", "县（市、区）"),
-         [(row.rank, row.label, row.parent, row.measures) for row in rank(source.rows("township"))]),
-        ("按县市区", ("排名", "县（市、区）"), [(row.rank, row.label, row.measures) for row in rank(source.rows("county"))]),
+         [(row.rank, row.label, row.parent, row.measures) for row in ranked["township"]]),
+        ("按县市区", ("排名", "县（市、区）"), [(row.rank, row.label, row.measures) for row in ranked["county"]]),
         ("按月份", ("月份",), [(row.key, row.measures) for row in source.rows("month")]),
     ]
     book = openpyxl.Workbook()

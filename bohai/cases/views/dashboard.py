@@ -39,9 +39,10 @@ def dashboard(request):
     now = timezone.now()
     source = indicators.cube(filters, request.user, now)
     total = source.total()
-    departments = indicators.rank(source.rows("department"))
-    counties = indicators.rank(source.rows("county"))
-    townships = indicators.rank(source.rows("township"))
+    minimum = indicators.MINIMUM_RANKED
+    departments = indicators.rank(source.rows("department"), minimum=minimum)
+    counties = indicators.rank(source.rows("county"), minimum=minimum)
+    townships = indicators.rank(source.rows("township"), minimum=minimum)
     months = source.rows("month")
     spots = indicators.hotspots(filters, request.user, now, source=source)
     for row in (*departments, *counties, *townships, *months):
@@ -52,7 +53,7 @@ def dashboard(request):
         "charts": _charts(months, departments, counties, spots), "chosen": chosen, "problem": problem,
         "county_choices": _visible_counties(request.user), "track_choices": Track.choices,
         "scope": _scope_label(request.user), "query_string": request.GET.urlencode(), "now": now,
-        "spots": spots, "has_grids": bool(spots["grids"] or spots["townships"]),
+        "spots": spots, "has_grids": bool(spots["grids"] or spots["townships"]), "minimum": minimum,
     })
 
 
@@ -167,14 +168,18 @@ def _charts(months, departments, counties, spots) -> dict:
                 "closure": [_number(row.measures.closure_rate) for row in valued],
                 "due": [row.measures.due - row.measures.due_deferred for row in valued]}
 
+    this_month = f"{timezone.localdate():%Y-%m}"
+
+    def rates(name):  # this month's rates are not drawn: its deadlines are still falling
+        return [None if row.key == this_month else _number(getattr(row.measures, name)) for row in months]
+
     return {
         "months": {"keys": [row.key for row in months], "reported": [row.measures.reported for row in months],
+                   "current": this_month if months and months[-1].key == this_month else None,
                    "closed": [row.measures.due_closed for row in months],
-                   "closure": [_number(row.measures.closure_rate) for row in months],
-                   "on_time": [_number(row.measures.on_time_closure_rate) for row in months],
-                   "satisfaction": [_number(row.measures.satisfaction_rate) for row in months],
-                   "dispatch": [_number(row.measures.dispatch_accuracy) for row in months],
-                   "rework": [_number(row.measures.rework_rate) for row in months]},
+                   "closure": rates("closure_rate"), "on_time": rates("on_time_closure_rate"),
+                   "satisfaction": rates("satisfaction_rate"), "dispatch": rates("dispatch_accuracy"),
+                   "rework": rates("rework_rate")},
         "reference": {name: [float(low), float(high)] for name, (low, high) in indicators.REFERENCE.items()},
         "departments": ranked(departments),
         "counties": ranked(counties),
