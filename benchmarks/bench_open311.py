@@ -24,23 +24,19 @@ Writes benchmarks/results/open311.json.
 """
 import argparse
 import csv
-import http.client
-import itertools
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+import http_load  # noqa: E402
+from http_load import close_connections, log  # noqa: E402
 
 NAME = "open311"
 POSTGRES_DATABASE = "bohai_bench_open311"
@@ -50,7 +46,6 @@ GOAL_PER_SECOND = 200
 GOAL_P95_MS = 200
 CORPUS = harness.REPO_ROOT / "bohai" / "engines" / "text" / "data" / "appeals.csv"
 BOUNDARY = "----bohai-bench-open311"
-BIN = Path(sys.executable).parent
 # Threads per gunicorn worker. On SQLite more threads only queue for the one write lock, each waiter
 # backing off in SQLite's busy handler (2 × 4 threads: 12-19 reports/s; 2 × 1: 41/s, same machine, same
 # hour); on PostgreSQL threads overlap the database round trips (2 × 1: 20/s; 2 × 4: 45/s).
@@ -92,10 +87,6 @@ def child_arguments(args) -> list[str]:
     return arguments
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # The scratch platform ---------------------------------------------------------------------------
 
 def measure_one(args) -> dict:
@@ -111,10 +102,7 @@ def measure_one(args) -> dict:
         environment = {**os.environ, "BOHAI_VAR_DIR": str(var_dir), "BOHAI_DATABASE_URL": url, "BOHAI_DEBUG": "0",
                        "DJANGO_SETTINGS_MODULE": "bohai.settings", "PYTHONPATH": str(harness.REPO_ROOT)}
         environment.pop("BOHAI_FILES_DIR", None)
-        started = time.perf_counter()
-        subprocess.run([str(BIN / "bohai"), "setup", "--no-demo", "--no-static"], env=environment, check=True,
-                       cwd=harness.REPO_ROOT, stdout=subprocess.DEVNULL)
-        log(f"[{engine}] bohai setup --no-demo: {time.perf_counter() - started:.1f} s")
+        http_load.bohai_setup(environment, engine)
         os.environ.update({k: environment[k] for k in ("BOHAI_VAR_DIR", "BOHAI_DEBUG")})
         os.environ.pop("BOHAI_FILES_DIR", None)
         harness.setup_django(url)
@@ -125,12 +113,16 @@ def measure_one(args) -> dict:
         if args.profile:
             result["profile"] = profile_in_process(keys[0], args.profile, args.photo_every)
         close_connections()
-        server, port = start_server(environment, args.workers, args.threads)
+        server, port = http_load.start_server(environment, args.workers, args.threads, READY_PATH, wait_seconds=90,
+                                              pause=0.5)
         try:
-            probe = lambda: server_cpu_seconds(server.pid, POSTGRES_DATABASE if engine == "postgres" else None)  # noqa: E731
-            result.update(run_load(port, requests, args.clients, args.warmup, args.seconds, probe))
+            database = POSTGRES_DATABASE if engine == "postgres" else None
+            # Client c sends the reports numbered c, c + clients, …, all with its own key.
+            result.update(http_load.run_load(port, URL_PATH, requests, args.clients, args.warmup, args.seconds,
+                                             by_client=True, per="report",
+                                             cpu_probe=lambda: http_load.server_cpu_seconds(server.pid, database)))
         finally:
-            stop_server(server)
+            http_load.stop_server(server)
         result["stored"] = count_reports()
         close_connections()
         if engine == "postgres":
@@ -242,12 +234,6 @@ def build_requests(count: int, clients: int, keys: list[str], photo_every: int) 
     return prepared
 
 
-def close_connections() -> None:
-    from django.db import connections
-
-    connections.close_all()
-
-
 def count_reports() -> dict:
     from bohai.cases.models import Case, CasePhoto
 
@@ -257,142 +243,6 @@ def count_reports() -> dict:
             "with_grid": stored.exclude(grid=None).count(), "with_suggestion": stored.exclude(suggestion={}).count(),
             "with_phone": stored.exclude(caller_phone_cipher="").count(),
             "photos": CasePhoto.objects.filter(case__source="open311").count()}
-
-
-# The server -------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(environment: dict, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    command = [str(BIN / "gunicorn"), "bohai.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-               "--keep-alive", "30", "--backlog", "256", "--timeout", "60", "--log-level", "warning"]
-    server = subprocess.Popen(command, env=environment, cwd=harness.REPO_ROOT, start_new_session=True,
-                              stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", READY_PATH)
-            if connection.getresponse().status == 200:
-                connection.close()
-                return server, port
-        except OSError:
-            pass
-        time.sleep(0.5)
-    stop_server(server)
-    raise SystemExit("gunicorn did not answer within 90 s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def server_cpu_seconds(master: int, database: str | None) -> dict:
-    """CPU seconds used so far by gunicorn (master and workers) and, on PostgreSQL, by the backends serving
-    the bench database: the cost of the reports, which a machine busy with other work does not inflate."""
-    tick = os.sysconf("SC_CLK_TCK")
-    used = {"server": 0.0, "database": 0.0}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        seconds = (int(fields[11]) + int(fields[12])) / tick
-        if int(entry) == master or int(fields[1]) == master:
-            used["server"] += seconds
-        elif database and command.startswith("postgres:") and f" {database} " in command:
-            used["database"] += seconds
-    return used
-
-
-# The load ---------------------------------------------------------------------------------------
-
-def run_load(port: int, requests: list, clients: int, warmup: float, seconds: float, cpu_probe=None) -> dict:
-    """`clients` threads on keep-alive connections send the prepared reports as fast as answered (client c
-    sends the requests numbered c, c + clients, …, all with its own key); the answers arriving within the
-    window after the warm-up count, and the server's CPU time within the window is divided among them."""
-    stop = threading.Event()
-    outcomes: list[list[tuple[float, float, int]]] = [[] for _ in range(clients)]
-    failures: list[str] = []
-
-    def client(slot: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = outcomes[slot]
-        for i in itertools.count(slot, clients):
-            if stop.is_set() or i >= len(requests):
-                break
-            headers, body, _code = requests[i]
-            began = time.perf_counter()
-            try:
-                connection.request("POST", URL_PATH, body=body, headers=headers)
-                response = connection.getresponse()
-                content = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                content, status = str(error).encode(), 0
-            ended = time.perf_counter()
-            mine.append((ended, ended - began, status))
-            if status != 201 and len(failures) < 5:
-                failures.append(f"{status}: {content[:300].decode(errors='replace')}")
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(slot,), daemon=True) for slot in range(clients)]
-    for thread in threads:
-        thread.start()
-    stop.wait(warmup)
-    window_start = time.perf_counter()
-    cpu_before = cpu_probe() if cpu_probe else None
-    stop.wait(seconds)
-    window_end = time.perf_counter()
-    cpu_after = cpu_probe() if cpu_probe else None
-    load = os.getloadavg()
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=90)
-    everything = [o for mine in outcomes for o in mine]
-    inside = [o for o in everything if window_start <= o[0] <= window_end]
-    ok = sorted(latency for _ended, latency, status in inside if status == 201)
-    window = window_end - window_start
-    statuses: dict[str, int] = {}
-    for _ended, _latency, status in inside:
-        statuses[str(status)] = statuses.get(str(status), 0) + 1
-    if failures:
-        log("first failures:\n  " + "\n  ".join(failures))
-    cpu = {}
-    if cpu_before is not None and ok:
-        cpu = {f"{part}_cpu_ms_per_report": round((cpu_after[part] - cpu_before[part]) * 1000 / len(ok), 2)
-               for part in cpu_before}
-        cpu["cores_busy"] = round(sum(cpu_after[p] - cpu_before[p] for p in cpu_before) / window, 2)
-    return {
-        **cpu, "load_average_in_window": [round(x, 2) for x in load],
-        "window_seconds": round(window, 3), "sent_total": len(everything), "answered_in_window": len(inside),
-        "created_in_window": len(ok), "statuses": statuses,
-        "per_second": round(len(ok) / window, 2) if window > 0 else 0.0,
-        "p50_ms": round(harness.percentile(ok, 0.50) * 1000, 2), "p95_ms": round(harness.percentile(ok, 0.95) * 1000, 2),
-        "p99_ms": round(harness.percentile(ok, 0.99) * 1000, 2), "max_ms": round(ok[-1] * 1000, 2) if ok else None,
-        "mean_ms": round(sum(ok) / len(ok) * 1000, 2) if ok else None,
-        "first_failures": failures,
-    }
 
 
 # Where one request's time goes ------------------------------------------------------------------

@@ -32,7 +32,9 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_databases  # noqa: E402
 import harness  # noqa: E402
+from bench_databases import cumulative, fresh_user, insert, pick, sqlite_row  # noqa: E402
 
 NAME = "services_stats"
 # Named by the schema they were built for (services' migrations restarted when forms became sealed).
@@ -44,6 +46,7 @@ WARM_RUNS = 5
 INSERT_BATCH = 20_000
 FINGERPRINT = "v1"
 SCENARIOS = ("city", "county", "dept")
+TABLES = ("services_application", "services_review", "services_rectification")
 # In the order of the dashboard's GROUP BY (item, region), so that SQLite scans the index in group order
 # instead of sorting; submitted_at is filtered by range on every row (see statistics.Unindexed).
 COVERING_COLUMNS = ("item_id", "region_id", "submitted_at", "organisation_id", "status", "handled_online", "on_time",
@@ -78,20 +81,11 @@ def main() -> None:
     report(args, results)
 
 
-def database_name(base: str, rows: int) -> str:
-    return base if rows == FULL_SIZE else f"{base}_{rows}"
-
-
 def measure_one(args) -> dict:
     engine = args.engine
-    if engine == "postgres":
-        name = database_name(POSTGRES_DATABASE, args.rows)
-        harness.ensure_postgres_database(name)
-        url = harness.database_url(engine, name)
-    else:
-        url = harness.database_url(engine, database_name(DATABASE, args.rows))
-    harness.setup_django(url)
-    build_seconds = ensure_data(engine, args.rows, args.seed, args.rebuild)
+    bench_databases.open_bench_database(engine, DATABASE, POSTGRES_DATABASE, args.rows, FULL_SIZE)
+    build_seconds = bench_databases.ensure_built(engine, "services_stats", fingerprint(args.rows, args.seed), args.rebuild,
+                                                 lambda: build(engine, args.rows, args.seed), f"{args.rows:,} applications")
     users = ensure_users()
     from django.db import connection
 
@@ -117,24 +111,6 @@ def measure_one(args) -> dict:
 
 def fingerprint(rows: int, seed: int) -> str:
     return f"{rows}:{seed}:{FINGERPRINT}"
-
-
-def ensure_data(engine: str, rows: int, seed: int, rebuild: bool) -> float | None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_meta (name varchar(40) PRIMARY KEY, value varchar(200))")
-        cursor.execute("SELECT value FROM bench_meta WHERE name = 'services_stats'")
-        found = cursor.fetchone()
-    if found and found[0] == fingerprint(rows, seed) and not rebuild:
-        print(f"[{engine}] reusing {rows:,} applications", file=sys.stderr)
-        return None
-    started = time.perf_counter()
-    build(engine, rows, seed)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM bench_meta WHERE name = 'services_stats'")
-        cursor.execute("INSERT INTO bench_meta (name, value) VALUES ('services_stats', %s)", [fingerprint(rows, seed)])
-    return round(time.perf_counter() - started, 1)
 
 
 def reference_data() -> None:
@@ -164,7 +140,7 @@ def build(engine: str, rows: int, seed: int) -> None:
                       "services_applicationmaterial", "services_application"):
             cursor.execute(f"DELETE FROM {table}")
     world = World(seed)
-    dropped = drop_secondary_indexes(engine, ("services_application", "services_review", "services_rectification"))
+    dropped = bench_databases.drop_secondary_indexes(engine, TABLES)
     bar = tqdm(total=rows, desc=f"build {engine}", unit="row", file=sys.stderr)
     first_id = next_id(engine, "services_application")
     review_id = next_id(engine, "services_review")
@@ -178,27 +154,13 @@ def build(engine: str, rows: int, seed: int) -> None:
             insert(engine, "services_rectification", RECTIFICATION_COLUMNS, rectifications)
         bar.update(count)
     bar.close()
-    print(f"[{engine}] recreating {len(dropped)} indexes …", file=sys.stderr)
-    with connection.cursor() as cursor:
-        for statement in dropped:
-            cursor.execute(statement)
-        if engine == "postgres":
-            for table in ("services_application", "services_review", "services_rectification"):
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))")
-        else:
-            cursor.execute("ANALYZE")
-    if engine == "postgres":
-        vacuum_postgres()
+    bench_databases.recreate_indexes(engine, dropped, TABLES)
 
 
 def vacuum_postgres() -> None:
     """VACUUM ANALYZE (Django's connection is in autocommit here), so that index-only scans can skip the
     heap: what autovacuum does in production."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for table in ("services_application", "services_review", "services_rectification"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
+    bench_databases.vacuum_analyze(TABLES)
 
 
 def next_id(engine: str, table: str) -> int:
@@ -207,50 +169,6 @@ def next_id(engine: str, table: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
         return cursor.fetchone()[0]
-
-
-def insert(engine: str, table: str, columns: tuple, rows: list[tuple]) -> None:
-    from django.db import connection
-
-    if not rows:
-        return
-    names = ", ".join(columns)
-    if engine == "sqlite":
-        placeholders = ", ".join("?" * len(columns))
-        connection.ensure_connection()
-        connection.connection.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
-        return
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def drop_secondary_indexes(engine: str, tables: tuple) -> list[str]:
-    """Drop the tables' plain indexes (and, on PostgreSQL, foreign keys) while loading; return how to recreate them."""
-    from django.db import connection
-
-    recreate = []
-    with connection.cursor() as cursor:
-        for table in tables:
-            if engine == "sqlite":
-                cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                               "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
-                for name, sql in cursor.fetchall():
-                    cursor.execute(f'DROP INDEX "{name}"')
-                    recreate.append(sql)
-                continue
-            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                           "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
-            for name, definition in cursor.fetchall():
-                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-                recreate.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-                           "AND indexdef NOT LIKE 'CREATE UNIQUE%%'", [table])
-            for name, definition in cursor.fetchall():
-                cursor.execute(f'DROP INDEX "{name}"')
-                recreate.insert(0, definition)
-    return recreate
 
 
 class World:
@@ -270,12 +188,12 @@ class World:
         regions = list(Region.objects.defer("boundary").filter(level__in=(Level.CITY, Level.COUNTY)).order_by("path"))
         self.city = next(r for r in regions if r.level == Level.CITY)
         self.counties = [r for r in regions if r.level == Level.COUNTY]
-        self.county_weights = _cumulative([r.population or 100_000 for r in self.counties])
+        self.county_weights = cumulative([r.population or 100_000 for r in self.counties])
         units = {(o.function, o.region_id): o.pk for o in Organisation.objects.all()}
         items = list(ServiceItem.objects.order_by("code"))
         self.rng.shuffle(items)
         self.items = items
-        self.item_weights = _cumulative([1 / (rank + 1) ** 0.7 for rank in range(len(items))])
+        self.item_weights = cumulative([1 / (rank + 1) ** 0.7 for rank in range(len(items))])
         self.units = {(item.pk, region.pk): units.get((item.department, region.pk)) or units.get((item.department, self.city.pk))
                       for item in items for region in [self.city, *self.counties]}
         submitter = User.objects.filter(username="bench-submitter").first()
@@ -296,9 +214,9 @@ class World:
         applications, reviews, rectifications = [], [], []
         for n in range(count):
             pk = first_id + n
-            item = self.items[_pick(rng, self.item_weights)]
+            item = self.items[pick(rng, self.item_weights)]
             county_level = "county" in item.levels
-            region = self.counties[_pick(rng, self.county_weights)] if county_level and rng.random() < 0.93 else self.city
+            region = self.counties[pick(rng, self.county_weights)] if county_level and rng.random() < 0.93 else self.city
             age_days = 365 * (1 - (rng.random() ** 0.8))             # more in recent months
             submitted = now - timedelta(days=age_days, seconds=rng.randint(0, 3600))
             limit = max(1, item.statutory_days)
@@ -306,21 +224,21 @@ class World:
             status, accepted, decided, completed, on_time, days = _fate(rng, submitted, age_days, limit)
             due = submitted + timedelta(days=limit * 1.45 + 1)
             local = submitted + timedelta(hours=8)
-            applications.append(_row(engine, (
+            applications.append(sqlite_row(engine, (
                 pk, f"{local:%Y%m%d}{region.key[:6]}{pk:07d}", item.pk, "张明", self.submitter,
                 "online" if online else "window", region.pk, self.units[(item.pk, region.pk)], status, self.form, "",
                 submitted, accepted, decided, completed, due, online, on_time, days, "[]", "", "", now, now)))
             if status == "completed" and rng.random() < 0.8:
                 rating = _rating(rng)
                 reviewed = completed + timedelta(hours=rng.randint(1, 72))
-                reviews.append(_row(engine, (review_id, pk, rating, '{"attitude": 5, "efficiency": 5}', "", region.pk,
+                reviews.append(sqlite_row(engine, (review_id, pk, rating, '{"attitude": 5, "efficiency": 5}', "", region.pk,
                                              self.units[(item.pk, region.pk)], reviewed)))
                 if rating <= 2:
                     due_fix = reviewed + timedelta(days=21)
                     answered = reviewed + timedelta(days=rng.randint(2, 25)) if rng.random() < 0.9 else None
                     answered = answered if answered and answered < now else None
                     state = "open" if answered is None else ("closed" if rng.random() < 0.9 else "answered")
-                    rectifications.append(_row(engine, (
+                    rectifications.append(sqlite_row(engine, (
                         review_id, region.pk, self.units[(item.pk, region.pk)], state, due_fix,
                         "已整改" if answered else "", answered, answered + timedelta(days=2) if state == "closed" else None,
                         None if answered is None else answered <= due_fix, now, now)))
@@ -350,50 +268,14 @@ def _fate(rng, submitted, age_days, limit):
     return "completed", accepted, finished, finished, days <= limit, days
 
 
-def _row(engine: str, values: tuple) -> tuple:
-    """SQLite is given what Django stores there: naive UTC text for times, 0/1 for booleans."""
-    if engine != "sqlite":
-        return values
-    return tuple(v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else (int(v) if isinstance(v, bool) else v)
-                 for v in values)
-
-
-def _cumulative(weights) -> list[float]:
-    total, out = 0.0, []
-    for weight in weights:
-        total += weight
-        out.append(total)
-    return out
-
-
-def _pick(rng, cumulative: list[float]) -> int:
-    from bisect import bisect
-
-    return min(bisect(cumulative, rng.random() * cumulative[-1]), len(cumulative) - 1)
-
-
 def _rating(rng) -> int:
     return rng.choices((5, 4, 3, 2, 1), (78, 15, 4.5, 1.7, 0.8))[0]
 
 
 def ensure_users() -> dict:
     """A city officer (the whole city), a county officer (沧县) with their reference roles."""
-    from bohai.kernel.accounts import actions as accounts
-    from bohai.kernel.accounts.models import User
-    from bohai.kernel.organisations.models import Organisation
-    from bohai.kernel.regions.models import Region
-
-    users = {}
-    for username, role, region_key in (("bench-city", "city_officer", "130900"), ("bench-county", "county_officer", "130921")):
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            region = Region.objects.defer("boundary").get(key=region_key)
-            unit = Organisation.objects.filter(region=region, function="civil_affairs").first()
-            user = accounts.create_staff_account(actor="bench", username=username, password="Bench-pass-2026!",
-                                                 organisation=unit)
-            accounts.assign_role(user, actor="bench", role_code=role, region=region)
-        users[username] = User.objects.get(pk=user.pk)
-    return {"city": users["bench-city"], "county": users["bench-county"], "dept": users["bench-city"]}
+    users = bench_databases.ensure_officers({"city": "bench-city", "county": "bench-county"}, "civil_affairs")
+    return {"city": users["city"], "county": users["county"], "dept": users["city"]}
 
 
 # Measuring --------------------------------------------------------------------------------------
@@ -434,13 +316,6 @@ def steps(user, filters) -> dict:
     timings["rectifications"] = (time.perf_counter() - started) * 1000
     timings["groups"] = len(grouped)
     return {k: round(v, 1) for k, v in timings.items()}
-
-
-def fresh_user(user):
-    """The same user with empty caches (scopes are cached on the instance)."""
-    from bohai.kernel.accounts.models import User
-
-    return User.objects.get(pk=user.pk)
 
 
 def time_scenarios(users: dict) -> dict:

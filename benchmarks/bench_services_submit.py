@@ -20,22 +20,18 @@ recreated, the PostgreSQL one dropped at the end); stored files in var/bench/ser
 Writes benchmarks/results/services_submit.json.
 """
 import argparse
-import http.client
-import itertools
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+import http_load  # noqa: E402
+from http_load import close_connections, log  # noqa: E402
 
 NAME = "services_submit"
 DATABASE = "services_submit"
@@ -46,7 +42,6 @@ GOAL_PER_SECOND = 200
 GOAL_P95_MS = 250
 CSRF_TOKEN = "BenchCsrfSecret0123456789abcdefX"  # 32 letters and digits: a valid CSRF secret
 BOUNDARY = "----bohai-bench-7d1f"
-BIN = Path(sys.executable).parent
 
 
 def main() -> None:
@@ -100,18 +95,11 @@ def platform_environment(url: str, engine: str) -> dict:
             "DJANGO_SETTINGS_MODULE": "bohai.settings", "PYTHONPATH": str(harness.REPO_ROOT)}
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def measure_one(args) -> dict:
     engine = args.engine
     url = fresh_database(engine)
     environment = platform_environment(url, engine)
-    started = time.perf_counter()
-    subprocess.run([str(BIN / "bohai"), "setup", "--no-demo", "--no-static"], env=environment, check=True,
-                   cwd=harness.REPO_ROOT, stdout=subprocess.DEVNULL)
-    log(f"[{engine}] bohai setup --no-demo: {time.perf_counter() - started:.1f} s")
+    http_load.bohai_setup(environment, engine)
     os.environ.update({k: environment[k] for k in ("BOHAI_FILES_DIR", "BOHAI_DEBUG")})
     harness.setup_django(url)
     started = time.perf_counter()
@@ -124,11 +112,11 @@ def measure_one(args) -> dict:
         result["profile"] = profile_in_process(residents, args.profile, engine, args.same_file)
     requests = build_requests(residents, args.max_requests, engine, args.same_file)
     close_connections()
-    server, port = start_server(environment, args.workers, args.threads)
+    server, port = http_load.start_server(environment, args.workers, args.threads, "/api/v1/services/items/" + ITEM_CODE)
     try:
-        result.update(run_load(port, requests, args.clients, args.warmup, args.seconds))
+        result.update(http_load.run_load(port, URL_PATH, requests, args.clients, args.warmup, args.seconds))
     finally:
-        stop_server(server)
+        http_load.stop_server(server)
     result["applications_stored"] = count_applications()
     if engine == "postgres":
         close_connections()
@@ -253,12 +241,6 @@ def build_requests(residents: list[dict], count: int, engine: str, same_file: bo
     return requests
 
 
-def close_connections() -> None:
-    from django.db import connections
-
-    connections.close_all()
-
-
 def count_applications() -> dict:
     from bohai.services.models import Application
 
@@ -266,111 +248,6 @@ def count_applications() -> dict:
     stored = Application.objects.filter(channel="online")
     return {"applications": stored.count(),
             "with_identity_card_from_library": stored.filter(materials__trust_level="A").distinct().count()}
-
-
-# The server -------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(environment: dict, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    command = [str(BIN / "gunicorn"), "bohai.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-               "--keep-alive", "30", "--backlog", "256", "--timeout", "60", "--log-level", "warning"]
-    server = subprocess.Popen(command, env=environment, cwd=harness.REPO_ROOT, start_new_session=True,
-                              stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/api/v1/services/items/" + ITEM_CODE)
-            if connection.getresponse().status == 200:
-                connection.close()
-                return server, port
-        except OSError:
-            time.sleep(0.3)
-    stop_server(server)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-# The load ---------------------------------------------------------------------------------------
-
-def run_load(port: int, requests: list, clients: int, warmup: float, seconds: float) -> dict:
-    """`clients` threads on keep-alive connections send the prepared submissions as fast as answered;
-    the figures count the answers that arrive within the window after the warm-up."""
-    counter = itertools.count()
-    stop = threading.Event()
-    outcomes: list[list[tuple[float, float, int]]] = [[] for _ in range(clients)]
-    failures: list[str] = []
-
-    def client(slot: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = outcomes[slot]
-        while not stop.is_set():
-            i = next(counter)
-            if i >= len(requests):
-                break
-            headers, body = requests[i]
-            began = time.perf_counter()
-            try:
-                connection.request("POST", URL_PATH, body=body, headers=headers)
-                response = connection.getresponse()
-                content = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                content, status = str(error).encode(), 0
-            ended = time.perf_counter()
-            mine.append((ended, ended - began, status))
-            if status != 201 and len(failures) < 5:
-                failures.append(f"{status}: {content[:300].decode(errors='replace')}")
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(slot,), daemon=True) for slot in range(clients)]
-    begun = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    window_start = begun + warmup
-    stop.wait(warmup + seconds)
-    window_end = time.perf_counter()
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=90)
-    everything = [o for mine in outcomes for o in mine]
-    inside = [o for o in everything if window_start <= o[0] <= window_end]
-    ok = sorted(latency for _ended, latency, status in inside if status == 201)
-    window = window_end - window_start
-    statuses: dict[str, int] = {}
-    for _ended, _latency, status in inside:
-        statuses[str(status)] = statuses.get(str(status), 0) + 1
-    if failures:
-        log("first failures:\n  " + "\n  ".join(failures))
-    return {
-        "window_seconds": round(window, 3), "sent_total": len(everything), "answered_in_window": len(inside),
-        "created_in_window": len(ok), "statuses": statuses,
-        "per_second": round(len(ok) / window, 2) if window > 0 else 0.0,
-        "p50_ms": round(harness.percentile(ok, 0.50) * 1000, 2), "p95_ms": round(harness.percentile(ok, 0.95) * 1000, 2),
-        "p99_ms": round(harness.percentile(ok, 0.99) * 1000, 2), "max_ms": round(ok[-1] * 1000, 2) if ok else None,
-        "mean_ms": round(sum(ok) / len(ok) * 1000, 2) if ok else None,
-        "first_failures": failures,
-    }
 
 
 # Where one request's time goes ------------------------------------------------------------------
