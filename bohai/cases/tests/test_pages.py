@@ -464,3 +464,11 @@ def test_acting_without_the_task_is_refused(city, people):
                                                                       "version": task.version}, follow=True))
     assert "您不是该环节的办理人" in page and Case.objects.get(pk=case.pk).status == Status.REPORTED
     assert signed_in_client(people["qing_handler"]).post(f"/work/cases/{case.pk}/act/", {"command": "file"}).status_code == 404
+
+
+def test_the_queue_shows_an_appeal_placed_only_at_the_city(city, people):
+    """A 12345 appeal may be known only at city level (no county, no township): the queue still renders."""
+    actions.report_case(actor=people["operator"], track="hotline", source="hotline", appeal_type="consult",
+                        description="想问一下公积金怎么提取", region=city["city"])
+    response = signed_in_client(people["operator"]).get("/work/cases/queue/")
+    assert response.status_code == 200 and "沧州市" in response.content.decode()
