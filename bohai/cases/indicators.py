@@ -91,7 +91,8 @@ How it is counted
 import calendar
 import io
 import re
-from dataclasses import asdict, dataclass, field, fields
+import sqlite3
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -110,7 +111,7 @@ from bohai.kernel.audit.service import service_action
 from bohai.kernel.organisations.models import Organisation
 from bohai.kernel.regions.models import Level, Region
 
-from .models import Case, Satisfaction, Status, Track
+from .models import Case, Satisfaction, Status
 
 PERMISSION = "cases.view_indicators"
 MINIMUM_RANKED = 10  # the dashboard and its export rank only rates over at least this many cases
@@ -402,8 +403,6 @@ class LocalDay(Func):
     def as_sqlite(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
         offset = int(timezone.now().astimezone(LOCAL_ZONE).utcoffset().total_seconds())
-        import sqlite3
-
         # unixepoch() since SQLite 3.38; strftime('%s') before (its % doubled for the driver's %s).
         seconds = f"unixepoch({sql})" if sqlite3.sqlite_version_info >= (3, 38) else f"CAST(strftime('%%s', {sql}) AS INTEGER)"
         return f"(({seconds} + {offset}) / 86400)", params
@@ -673,7 +672,7 @@ def _spread(rows: list[tuple], packing: Packing) -> tuple[list, "np.ndarray"]:
     import numpy as np
 
     if not rows:
-        return [], np.zeros((0, len(MEASURE_FIELDS)), dtype=np.int64)
+        return np.zeros((0, 4), dtype=np.int64), np.zeros((0, len(MEASURE_FIELDS)), dtype=np.int64)
     table = np.array(rows, dtype=np.int64)
     keys, n, days, timed = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
     county, township, unit, r, d, flags = packing.unpack(keys)
@@ -704,10 +703,9 @@ def _spread(rows: list[tuple], packing: Packing) -> tuple[list, "np.ndarray"]:
         if name in due:
             d_part[:, position] = due[name]
     in_r, in_d = r >= 0, d >= 0
-    place = lambda values: [None if value == 0 else int(value) for value in values]  # noqa: E731
-    keys_r = list(zip(place(county[in_r]), place(township[in_r]), place(unit[in_r]), r[in_r].tolist()))
-    keys_d = list(zip(place(county[in_d]), place(township[in_d]), place(unit[in_d]), d[in_d].tolist()))
-    return keys_r + keys_d, np.vstack([r_part[in_r], d_part[in_d]])
+    keys = np.vstack([np.column_stack([county, township, unit, r])[in_r],
+                      np.column_stack([county, township, unit, d])[in_d]])
+    return keys, np.vstack([r_part[in_r], d_part[in_d]])
 
 
 def _measures(vector) -> Measures:
@@ -732,37 +730,40 @@ class Row:
 
 
 class Cube:
-    """Measures per cell (county, township, unit, month index); `values` holds one row of MEASURE_FIELDS
-    per key (numpy), so roll-ups are sums of rows."""
+    """Measures per cell (county, township, unit, month index); `keys` holds one row of those four per
+    cell (0 for no place or unit) and `values` one row of MEASURE_FIELDS (numpy), so roll-ups are sums."""
 
-    def __init__(self, keys: list[Cell], values, months: list[date]):
+    def __init__(self, keys, values, months: list[date]):
         import numpy as np
 
         self.months = months
-        index: dict = {}
-        positions = [index.setdefault(key, len(index)) for key in keys]
-        self.keys = list(index)
-        self.values = np.zeros((len(index), len(MEASURE_FIELDS)), dtype=np.int64)
-        if len(keys):
-            np.add.at(self.values, positions, values)
+        keys = np.asarray(keys, dtype=np.int64).reshape(-1, 4)
+        values = np.asarray(values, dtype=np.int64).reshape(-1, len(MEASURE_FIELDS))
+        # One integer per cell (np.unique over rows of four is ten times slower), the first of each kept.
+        sizes = keys.max(axis=0) + 2 if len(keys) else np.ones(4, dtype=np.int64)
+        codes = ((keys[:, 0] * sizes[1] + keys[:, 1]) * sizes[2] + keys[:, 2]) * sizes[3] + keys[:, 3] + 1
+        unique, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        self.keys = keys[first]
+        self.values = np.zeros((len(unique), len(MEASURE_FIELDS)), dtype=np.int64)
+        np.add.at(self.values, inverse.reshape(-1), values)
 
     @property
     def cells(self) -> dict[Cell, Measures]:
-        return {key: _measures(vector) for key, vector in zip(self.keys, self.values)}
+        return {tuple(int(part) or None for part in key[:3]) + (int(key[3]),): _measures(vector)
+                for key, vector in zip(self.keys, self.values)}
 
     def total(self) -> Measures:
         return _measures(self.values.sum(axis=0))
 
     def rolled(self, position: int) -> dict:
-        """Measures summed over every cell with the same key part (0 county, 1 township, 2 unit, 3 month)."""
+        """Measures summed over every cell with the same key part (0 county, 1 township, 2 unit: None for
+        none; 3 month index)."""
         import numpy as np
 
-        index: dict = {}
-        positions = [index.setdefault(key[position], len(index)) for key in self.keys]
-        sums = np.zeros((len(index), len(MEASURE_FIELDS)), dtype=np.int64)
-        if positions:
-            np.add.at(sums, positions, self.values)
-        return {key: _measures(sums[i]) for key, i in index.items()}
+        parts, inverse = np.unique(self.keys[:, position], return_inverse=True)
+        sums = np.zeros((len(parts), len(MEASURE_FIELDS)), dtype=np.int64)
+        np.add.at(sums, inverse.reshape(-1), self.values)
+        return {(int(part) if position == 3 or part else None): _measures(vector) for part, vector in zip(parts, sums)}
 
     def rows(self, by: str) -> list[Row]:
         if by not in GROUPINGS:
@@ -843,7 +844,7 @@ def cube(filters: Filters = Filters(), user=None, now: datetime | None = None, *
     now = now or timezone.now()
     scope = scope_condition(user)
     if scope is None:
-        return Cube([], None, month_range(filters, None) if by_month else [])
+        return Cube([], [], month_range(filters, None) if by_month else [])
     months = month_range(filters, scope) if by_month else []
     keys, values = _spread(*_pass(filters, scope, now, months, grouped=True))
     return Cube(keys, values, months)
