@@ -246,11 +246,14 @@ def _reclass(case: Case, case_class: CaseClass) -> None:
 
 
 def _keep_correction(case: Case) -> None:
+    """A chosen class whose model label differs from the first suggestion's teaches the model something;
+    a 12345 topic and a 数字城管 class may share one label (油烟), which teaches nothing."""
     top = (case.suggestion or {}).get("top") or []
-    suggested = top[0]["class_code"] if top else ""
-    if case.case_class and case.case_class.code != suggested and case.case_class.model_label:
-        DispatchCorrection.objects.create(case=case, text=case.description, suggested=suggested,
-                                          chosen=case.case_class.model_label)
+    suggested_code = top[0]["class_code"] if top else ""
+    suggested_label = CaseClass.objects.filter(code=suggested_code).values_list("model_label", flat=True).first() or ""
+    chosen = case.case_class.model_label if case.case_class else ""
+    if chosen and chosen != suggested_label:
+        DispatchCorrection.objects.create(case=case, text=case.description, suggested=suggested_label, chosen=chosen)
 
 
 def _store_photos(photos, actor) -> list:
