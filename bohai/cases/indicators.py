@@ -585,13 +585,18 @@ def flags_sql(column) -> str:
 
 @dataclass(frozen=True)
 class Packing:
-    """How (county, township, unit, r, d, flags) fit one integer: each part times the sizes after it."""
+    """How (county, township, unit, r, d, flags) fit one integer: each part times the sizes after it.
+
+    Places and units are packed as their id minus an offset (0 stands for none), so the key's size
+    follows how many regions and units there are, not how high their ids have climbed."""
 
     regions: int
     units: int
     r_months: int
     d_months: int
     places: bool
+    region_offset: int = 0
+    unit_offset: int = 0
 
     @property
     def bits(self) -> int:
@@ -606,19 +611,22 @@ class Packing:
     def sql(self, r_sql: str, d_sql: str, flags: str, column) -> str:
         key = f"({r_sql} + 1) * {self.d_months + 1} + ({d_sql} + 1)"
         if self.places:
-            county, township, unit = (f"COALESCE({column(name)}, 0)" for name in KEYS)
+            offsets = (self.region_offset, self.region_offset, self.unit_offset)
+            county, township, unit = (f"COALESCE({column(name)} - {offset}, 0)" for name, offset in zip(KEYS, offsets))
             place = f"({county} * {self.regions} + {township}) * {self.units} + {unit}"
             key = f"({place}) * {(self.r_months + 1) * (self.d_months + 1)} + {key}"
         return f"({key}) * {1 << FLAG_BITS} + {flags}"
 
     def unpack(self, keys):
-        """(county, township, unit, r, d, flags) arrays from the packed keys (numpy int64)."""
+        """(county, township, unit, r, d, flags) arrays from the packed keys (numpy int64); ids, 0 for none."""
         flags, rest = keys % (1 << FLAG_BITS), keys // (1 << FLAG_BITS)
         d, rest = rest % (self.d_months + 1) - 1, rest // (self.d_months + 1)
         r, rest = rest % (self.r_months + 1) - 1, rest // (self.r_months + 1)
         unit, rest = rest % self.units, rest // self.units
         township, county = rest % self.regions, rest // self.regions
-        return county, township, unit, r, d, flags
+        restore = lambda packed, offset: (packed + offset) * (packed > 0)  # noqa: E731
+        return (restore(county, self.region_offset), restore(township, self.region_offset),
+                restore(unit, self.unit_offset), r, d, flags)
 
 
 def pass_sql(filters: Filters, scope: Q, now: datetime, months: list[date] | None, grouped: bool) -> tuple[str, list, Packing]:
@@ -628,9 +636,11 @@ def pass_sql(filters: Filters, scope: Q, now: datetime, months: list[date] | Non
     inlining it, so the working-day trees read columns instead of recomputing dates."""
     r_cuts, d_cuts = bounds(filters, now, months if grouped else None)
     within = _in("reported_at", r_cuts) | (_in("due_at", d_cuts) & Q(due_at__isnull=False))
-    regions = (Region.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-    units = (Organisation.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-    packing = Packing(regions, units, len(r_cuts), len(d_cuts), grouped)
+    region_ids = Region.objects.aggregate(low=Min("pk"), top=Max("pk"))
+    unit_ids = Organisation.objects.aggregate(low=Min("pk"), top=Max("pk"))
+    region_offset, unit_offset = (region_ids["low"] or 1) - 1, (unit_ids["low"] or 1) - 1
+    packing = Packing((region_ids["top"] or 0) - region_offset + 1, (unit_ids["top"] or 0) - unit_offset + 1,
+                      len(r_cuts), len(d_cuts), grouped, region_offset, unit_offset)
     if packing.bits > MAX_KEY_BITS:
         raise OverflowError(f"identifiers too large to pack: {packing}")
     table = connection.ops.quote_name(Case._meta.db_table)

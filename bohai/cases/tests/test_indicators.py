@@ -260,3 +260,19 @@ def test_the_dashboard_page_and_export(cases, city, make_staff, client_for):
     assert AuditRecord.objects.filter(action="cases.indicators.export").count() == 1
     handler = make_staff("case_handler", city["cang"])
     assert client_for(handler).get("/work/cases/dashboard/").status_code == 403
+
+
+def test_packing_follows_how_many_ids_there_are_not_how_high_they_climbed():
+    """Ids climb on a long-lived database (PostgreSQL sequences never go back): the key packs id − offset."""
+    import numpy as np
+
+    from bohai.cases.indicators import MAX_KEY_BITS, Packing
+
+    packing = Packing(regions=400, units=150, r_months=14, d_months=14, places=True, region_offset=18000, unit_offset=13000)
+    assert packing.bits <= MAX_KEY_BITS
+    county, township, unit, r, d, flags = 18011, 18205, 13077, 3, 5, 0b1010
+    packed = ((((county - 18000) * 400 + (township - 18000)) * 150 + (unit - 13000)) * 15 * 15
+              + (r + 1) * 15 + (d + 1)) * (1 << 16) + flags
+    unpacked = packing.unpack(np.array([packed, (0 * 15 * 15 + 0) * (1 << 16)], dtype=np.int64))
+    assert [int(part[0]) for part in unpacked] == [county, township, unit, r, d, flags]
+    assert [int(part[1]) for part in unpacked[:3]] == [0, 0, 0]
