@@ -88,7 +88,6 @@ How it is counted
     keeps apart (SQLite: LIMIT -1; PostgreSQL: OFFSET 0) so the CASE trees read a column. Hot spots per
     grid are one more grouped query. Measured over a million cases: benchmarks/README.md.
 """
-import calendar
 import io
 import re
 import sqlite3
@@ -105,6 +104,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bohai.engines.workdays.periods import add_months, last_day, parse_period
 from bohai.engines.workdays.clock import LOCAL_ZONE, working_calendar
 from bohai.kernel.audit.recording import record
 from bohai.kernel.audit.service import service_action
@@ -239,13 +239,8 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
 
 
-def last_day(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
-def add_months(day: date, count: int) -> date:
-    index = day.year * 12 + day.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def last_months(count: int = 13, today: date | None = None) -> tuple[date, date]:
@@ -255,26 +250,8 @@ def last_months(count: int = 13, today: date | None = None) -> tuple[date, date]
     return add_months(this_month, 1 - count), last_day(this_month)
 
 
-def parse_period(start: str | None, end: str | None) -> tuple[date | None, date | None]:
-    """("2026-01", "2026-03") → 1 January to 31 March; days ("2026-01-15") as they are. ValueError,
-    in Chinese, for anything else or an end before the start."""
-    first, last = _parse_day(start, first=True), _parse_day(end, first=False)
-    if first and last and last < first:
-        raise ValueError(_("截止日期早于起始日期"))
-    return first, last
 
 
-def _parse_day(text: str | None, *, first: bool) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        if len(text) == 7:
-            month = datetime.strptime(text, "%Y-%m").date()
-            return month if first else last_day(month)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(_("日期应为 YYYY-MM（整月）或 YYYY-MM-DD，收到“%(text)s”") % {"text": text[:20]})
 
 
 def find_region(value) -> Region | None:

@@ -59,6 +59,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bohai.engines.workdays.periods import add_months, last_day, parse_period
 from bohai.engines.workdays.clock import LOCAL_ZONE
 from bohai.kernel.audit.recording import record
 from bohai.kernel.audit.service import service_action
@@ -151,27 +152,8 @@ def find_region(value) -> Region | None:
     return found
 
 
-def parse_period(start: str | None, end: str | None) -> tuple[date | None, date | None]:
-    """("2026-01", "2026-03") → whole months, 1 January to 31 March; days ("2026-01-15") are taken as
-    they are. ValueError, in Chinese, for anything else or an end before the start."""
-    first = _parse_day(start, first=True)
-    last = _parse_day(end, first=False)
-    if first and last and last < first:
-        raise ValueError(_("截止月份早于起始月份"))
-    return first, last
 
 
-def _parse_day(text: str | None, *, first: bool) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        if len(text) == 7:
-            month = datetime.strptime(text, "%Y-%m").date()
-            return month if first else last_day(month)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(_("日期应为 YYYY-MM（整月）或 YYYY-MM-DD，收到“%(text)s”") % {"text": text[:20]})
 
 
 # Scope -----------------------------------------------------------------------------------------
@@ -547,13 +529,8 @@ def month_range(filters: Filters, user=None) -> list[date]:
     return months
 
 
-def add_months(day: date, count: int) -> date:
-    index = day.year * 12 + day.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
-def last_day(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def last_months(count: int = 12, today: date | None = None) -> tuple[date, date]:
