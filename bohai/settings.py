@@ -62,9 +62,14 @@ INSTALLED_APPS = [
     "bohai.kernel.bootstrap",
     "bohai.engines.workdays",
     "bohai.engines.workflows",
+    "bohai.engines.telemetry",
+    "bohai.engines.alarms",
     "bohai.licenses",
     "bohai.services",
     "bohai.cases",
+    "bohai.iot",
+    "bohai.operations",
+    "bohai.energy",
 ]
 
 MIDDLEWARE = [

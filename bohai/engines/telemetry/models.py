@@ -1,0 +1,2 @@
+"""遥测数据存储"""
+from django.db import models  # noqa: F401

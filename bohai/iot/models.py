@@ -1,0 +1,2 @@
+"""城市物联网接入"""
+from django.db import models  # noqa: F401
