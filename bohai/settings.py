@@ -193,6 +193,12 @@ BOHAI_MAX_UPLOAD_BYTES = int(os.environ.get("BOHAI_MAX_UPLOAD_BYTES", 50 * 1024 
 BOHAI_FILES_DIR = Path(os.environ.get("BOHAI_FILES_DIR", VAR_DIR / "files"))
 # Dotted path of a callable send(phone, text) for SMS notifications; unset: no SMS is sent.
 BOHAI_SMS_BACKEND = os.environ.get("BOHAI_SMS_BACKEND") or None
+# MQTT (bohai/iot/mqtt): the broker devices publish to, Bohai's broker files (password, ACL, config,
+# persistence) and the ingestion worker's own broker account (its password generated there when unset).
+BOHAI_MQTT_URL = os.environ.get("BOHAI_MQTT_URL", "mqtt://127.0.0.1:1883")
+BOHAI_MQTT_DIR = Path(os.environ.get("BOHAI_MQTT_DIR", VAR_DIR / "mosquitto"))
+BOHAI_MQTT_WORKER_USER = os.environ.get("BOHAI_MQTT_WORKER_USER", "bohai-ingest")
+BOHAI_MQTT_WORKER_PASSWORD = os.environ.get("BOHAI_MQTT_WORKER_PASSWORD") or None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
