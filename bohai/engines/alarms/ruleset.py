@@ -1,0 +1,109 @@
+"""The active rules, cached per process and indexed by what a reading carries.
+
+Every rule change bumps one version number in the database (in the change's transaction); a
+process compares its cached version with it at most every CHECK_SECONDS, so a rule edited on one
+machine reaches every ingestion worker within seconds without a query per batch. The process that
+made the change forgets its cache at once.
+"""
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+
+from .conditions import ANY_METRIC, CompiledRule, compile_rule
+from .models import Rule, RuleSetVersion
+
+CHECK_SECONDS = 5.0
+VERSION_KEY = "rules"
+
+
+@dataclass
+class RuleIndex:
+    version: int
+    rules: dict[int, CompiledRule]
+    by_type: dict[tuple[str, str, str], tuple[CompiledRule, ...]]
+    by_subject: dict[tuple[str, int, str], tuple[CompiledRule, ...]]
+    _memo: dict = field(default_factory=dict)
+
+    def matching(self, subject_kind: str, subject_type: str, subject_id: int, metric: str) -> tuple[CompiledRule, ...]:
+        """The rules a reading of `metric` from this subject concerns (memoised per kind, type and metric)."""
+        key = (subject_kind, subject_type, metric)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._by_type(subject_kind, subject_type, metric)
+        if self.by_subject:
+            own = self.by_subject.get((subject_kind, subject_id, metric), ()) + \
+                self.by_subject.get((subject_kind, subject_id, ANY_METRIC), ())
+            if own:
+                return found + own
+        return found
+
+    def _by_type(self, subject_kind, subject_type, metric) -> tuple[CompiledRule, ...]:
+        found = ()
+        for each_type in dict.fromkeys((subject_type, "")):
+            for each_metric in (metric, ANY_METRIC):
+                found += self.by_type.get((subject_kind, each_type, each_metric), ())
+        return found
+
+    def of_kind(self, kind: str) -> list[CompiledRule]:
+        return [rule for rule in self.rules.values() if rule.kind == kind]
+
+
+def build_index(rules: list[CompiledRule], version: int) -> RuleIndex:
+    by_type, by_subject = defaultdict(tuple), defaultdict(tuple)
+    for rule in rules:
+        for metric in rule.listens_to:
+            if rule.subject_id is not None:
+                by_subject[(rule.subject_kind, rule.subject_id, metric)] += (rule,)
+            else:
+                by_type[(rule.subject_kind, rule.subject_type, metric)] += (rule,)
+    return RuleIndex(version=version, rules={rule.id: rule for rule in rules}, by_type=dict(by_type),
+                     by_subject=dict(by_subject))
+
+
+class _Cache:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.index: RuleIndex | None = None
+        self.checked_at = 0.0
+
+
+_cache = _Cache()
+
+
+def active_rules() -> RuleIndex:
+    index, checked_at = _cache.index, _cache.checked_at
+    if index is not None and time.monotonic() - checked_at < CHECK_SECONDS:
+        return index
+    with _cache.lock:
+        version = current_version()
+        if _cache.index is None or _cache.index.version != version:
+            _cache.index = load_index(version)
+        _cache.checked_at = time.monotonic()
+        return _cache.index
+
+
+def load_index(version: int) -> RuleIndex:
+    rules = [compile_rule(rule) for rule in Rule.objects.filter(active=True).order_by("id")]
+    return build_index(rules, version)
+
+
+def current_version() -> int:
+    return RuleSetVersion.objects.filter(key=VERSION_KEY).values_list("version", flat=True).first() or 0
+
+
+def forget_rules() -> None:
+    _cache.index = None
+    _cache.checked_at = 0.0
+
+
+def rules_changed() -> None:
+    """Called inside a rule action's transaction: other processes see a new version, this one forgets now."""
+    if not RuleSetVersion.objects.filter(key=VERSION_KEY).update(version=F("version") + 1):
+        RuleSetVersion.objects.create(key=VERSION_KEY, version=1)
+    forget_rules()
+    transaction.on_commit(forget_rules)
+

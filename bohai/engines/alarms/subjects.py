@@ -1,0 +1,58 @@
+"""What the alarm engine knows of the things it watches: a system registers a describer per kind.
+
+    register_subject_source("iot.device", describe_devices, event_prefix="iot")   # in AppConfig.ready()
+
+The engine asks only when it raises an alarm (who owns the subject, where it is, what to call it),
+and publishes that alarm's events as `<event_prefix>.alarm_raised` / `<event_prefix>.alarm_cleared`.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+DEFAULT_EVENT_PREFIX = "alarms"
+
+
+@dataclass(frozen=True)
+class Subject:
+    label: str
+    organisation_id: int | None
+    region_id: int | None
+    lng: float | None
+    lat: float | None
+    link: str = ""
+
+
+Describe = Callable[[list[int]], dict[int, Subject]]
+
+
+@dataclass(frozen=True)
+class SubjectSource:
+    kind: str
+    describe: Describe
+    event_prefix: str
+
+
+_sources: dict[str, SubjectSource] = {}
+
+
+def register_subject_source(kind: str, describe: Describe, *, event_prefix: str) -> None:
+    _sources[kind] = SubjectSource(kind, describe, event_prefix)
+
+
+def unregister_subject_source(kind: str) -> None:
+    _sources.pop(kind, None)
+
+
+def event_prefix(kind: str) -> str:
+    source = _sources.get(kind)
+    return source.event_prefix if source else DEFAULT_EVENT_PREFIX
+
+
+def describe(kind: str, ids: list[int]) -> dict[int, Subject]:
+    """Each id's Subject; an unknown kind or id still gets a plain label, so an alarm is never lost."""
+    source = _sources.get(kind)
+    described = source.describe(sorted(set(ids))) if source and ids else {}
+    return {subject_id: described.get(subject_id) or _unknown(kind, subject_id) for subject_id in ids}
+
+
+def _unknown(kind: str, subject_id: int) -> Subject:
+    return Subject(label=f"{kind}#{subject_id}", organisation_id=None, region_id=None, lng=None, lat=None)
