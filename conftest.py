@@ -6,27 +6,16 @@ service fails the run instead, so a green CI always means every suite ran.
 """
 import os
 import shutil
-import socket
 
 import pytest
 
-pytest_plugins = ["bohai.testing.fixtures", "bohai.testing.browser"]
+pytest_plugins = ["bohai.testing.fixtures", "bohai.testing.browser", "bohai.testing.mqtt"]
 
 UNDER_CI = os.environ.get("CI", "").lower() == "true"
 _skipped_suites: dict[str, str] = {}
 
 
-def _broker_address() -> tuple[str, int]:
-    host, _, port = os.environ.get("BOHAI_MQTT_URL", "mqtt://127.0.0.1:1883").split("://")[-1].partition(":")
-    return host, int(port or 1883)
-
-
-def _reachable(address: tuple[str, int]) -> bool:
-    try:
-        with socket.create_connection(address, timeout=1):
-            return True
-    except OSError:
-        return False
+MOSQUITTO = "/usr/sbin/mosquitto"
 
 
 def chromium_path() -> str | None:
@@ -39,8 +28,8 @@ def _missing_service(marker: str) -> str | None:
 
         if connection.vendor != "postgresql":
             return "the database is SQLite; `make test-postgres` runs this suite"
-    if marker == "mqtt" and not _reachable(_broker_address()):
-        return "no MQTT broker at %s:%s" % _broker_address()
+    if marker == "mqtt" and not os.access(MOSQUITTO, os.X_OK):
+        return f"mosquitto is not installed at {MOSQUITTO} (apt-get install mosquitto); the tests start their own"
     if marker == "browser" and not chromium_path():
         return "Debian's chromium is not installed (apt-get install chromium)"
     return None
