@@ -1,0 +1,161 @@
+"""Reading the store: chart queries with a point budget, latest values, retention, exports."""
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone as dt_timezone
+
+from django.db import connection
+
+from .records import BUCKET_SECONDS, QueryResult, bucket_start
+from .writing import ROLLUP_TABLES, sqlite_time
+
+UTC = dt_timezone.utc
+SQLITE_IDS = 10_000  # ids per IN list on SQLite
+EXPORT_CHUNK = 5_000
+
+
+def query(series_id: int, start: datetime, end: datetime, budget: int) -> QueryResult:
+    if _raw_fits(series_id, start, end, budget):
+        return QueryResult("raw", [(ts, value, value, value, 1) for ts, value in _raw(series_id, start, end)])
+    for resolution in ("minute", "hour"):
+        first = _bucket_floor(start, resolution)
+        if _count_at_most(ROLLUP_TABLES[resolution], "bucket", series_id, first, end, budget + 1) <= budget:
+            return QueryResult(resolution, _rollup(resolution, series_id, first, end))
+    first = _bucket_floor(start, "day")
+    days = _rollup("day", series_id, first, end)
+    if len(days) > budget:
+        days = _merge(days, first, end, BUCKET_SECONDS["day"], budget)
+    return QueryResult("day", days)
+
+
+def _raw_fits(series_id: int, start: datetime, end: datetime, budget: int) -> bool:
+    """Whether the raw readings of the whole minutes the range touches fit the budget and are all there: their
+    minute rollups count as many readings as the raw table holds (after `purge_raw` they count more)."""
+    first, last = _bucket_floor(start, "minute"), _bucket_floor(end, "minute")
+    if last < end:
+        last += timedelta(minutes=1)
+    readings = _count_at_most("telemetry_reading", "ts", series_id, first, last, budget + 1)
+    if readings > budget:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(count), 0) FROM (SELECT count FROM telemetry_minute WHERE series_id = %s "
+                       "AND bucket >= %s AND bucket < %s LIMIT %s) AS bounded",
+                       [series_id, _database_time(first), _database_time(last), budget + 1])
+        return cursor.fetchone()[0] == readings
+
+
+def _count_at_most(table: str, column: str, series_id: int, start: datetime, end: datetime, limit: int) -> int:
+    """How many rows of the series lie in [start, end), counting no further than `limit` (an index range of
+    at most `limit` entries, whatever the range's size)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE series_id = %s AND {column} >= %s "
+                       f"AND {column} < %s LIMIT %s) AS bounded",
+                       [series_id, _database_time(start), _database_time(end), limit])
+        return cursor.fetchone()[0]
+
+
+def _raw(series_id: int, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ts, value FROM telemetry_reading WHERE series_id = %s AND ts >= %s AND ts < %s "
+                       "ORDER BY ts", [series_id, _database_time(start), _database_time(end)])
+        rows = cursor.fetchall()
+    if connection.vendor == "postgresql":
+        return rows
+    return [(_parse_time(ts), value) for ts, value in rows]
+
+
+def _rollup(resolution: str, series_id: int, start: datetime, end: datetime) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT bucket, sum, min, max, count FROM {ROLLUP_TABLES[resolution]} "
+                       "WHERE series_id = %s AND bucket >= %s AND bucket < %s ORDER BY bucket",
+                       [series_id, _database_time(start), _database_time(end)])
+        rows = cursor.fetchall()
+    parse = (lambda ts: ts) if connection.vendor == "postgresql" else _parse_time
+    return [(parse(bucket), total / count, low, high, count) for bucket, total, low, high, count in rows]
+
+
+def _merge(points: list[tuple], first: datetime, end: datetime, size: int, budget: int) -> list[tuple]:
+    """Merge consecutive buckets of `size` seconds into equal wider buckets, at most `budget` of them."""
+    origin = first.timestamp()
+    buckets_in_range = -(-(end.timestamp() - origin) // size)
+    width = size * int(-(-buckets_in_range // budget))
+    merged: dict[int, list] = {}
+    for bucket, average, low, high, count in points:
+        index = int((bucket.timestamp() - origin) // width)
+        aggregate = merged.get(index)
+        if aggregate is None:
+            merged[index] = [average * count, low, high, count]
+            continue
+        aggregate[0] += average * count
+        aggregate[1] = min(aggregate[1], low)
+        aggregate[2] = max(aggregate[2], high)
+        aggregate[3] += count
+    return [(datetime.fromtimestamp(origin + index * width, UTC), total / count, low, high, count)
+            for index, (total, low, high, count) in sorted(merged.items())]
+
+
+def latest(series_ids: list[int]) -> dict[int, tuple[datetime, float]]:
+    found = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT series_id, ts, value FROM telemetry_latest WHERE series_id = ANY(%s)",
+                           [series_ids])
+            return {series_id: (ts, value) for series_id, ts, value in cursor.fetchall()}
+        for chunk in _chunks(series_ids, SQLITE_IDS):
+            cursor.execute(f"SELECT series_id, ts, value FROM telemetry_latest WHERE series_id IN "
+                           f"({','.join(['%s'] * len(chunk))})", chunk)
+            found.update((series_id, (_parse_time(ts), value)) for series_id, ts, value in cursor.fetchall())
+    return found
+
+
+def purge_raw(series_ids: list[int], before: datetime) -> int:
+    deleted = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DELETE FROM telemetry_reading WHERE series_id = ANY(%s) AND ts < %s", [series_ids, before])
+            return cursor.rowcount
+        for chunk in _chunks(series_ids, SQLITE_IDS):
+            cursor.execute(f"DELETE FROM telemetry_reading WHERE series_id IN ({','.join(['%s'] * len(chunk))}) "
+                           "AND ts < %s", [*chunk, sqlite_time(before)])
+            deleted += cursor.rowcount
+    return deleted
+
+
+def export_rows(series_ids: list[int], start: datetime, end: datetime, resolution: str) -> Iterator[tuple]:
+    if resolution == "raw":
+        table, columns, first = "telemetry_reading", "series_id, ts, value", start
+    elif resolution in ROLLUP_TABLES:
+        table, columns = ROLLUP_TABLES[resolution], "series_id, bucket, sum / count, min, max, count"
+        first = _bucket_floor(start, resolution)
+    else:
+        raise ValueError(f"unknown resolution {resolution!r}")
+    time_column = "ts" if resolution == "raw" else "bucket"
+    postgres = connection.vendor == "postgresql"
+    for chunk in ([series_ids] if postgres else _chunks(series_ids, SQLITE_IDS)):
+        ids = "= ANY(%s)" if postgres else f"IN ({','.join(['%s'] * len(chunk))})"
+        parameters = [chunk] if postgres else list(chunk)
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE series_id {ids} AND {time_column} >= %s "
+                           f"AND {time_column} < %s ORDER BY series_id, {time_column}",
+                           [*parameters, _database_time(first), _database_time(end)])
+            while rows := cursor.fetchmany(EXPORT_CHUNK):
+                for row in rows:
+                    yield row if postgres else (row[0], _parse_time(row[1]), *row[2:])
+
+
+def _bucket_floor(moment: datetime, resolution: str) -> datetime:
+    return datetime.fromtimestamp(bucket_start(moment.timestamp(), resolution), UTC)
+
+
+def _database_time(moment: datetime):
+    return moment if connection.vendor == "postgresql" else sqlite_time(moment)
+
+
+def _parse_time(stored) -> datetime:
+    """SQLite gives Django's naive UTC datetime for a datetime column, text for an expression."""
+    if isinstance(stored, str):
+        stored = datetime.fromisoformat(stored)
+    return stored.replace(tzinfo=UTC)
+
+
+def _chunks(values: list, size: int):
+    for first in range(0, len(values), size):
+        yield values[first:first + size]
