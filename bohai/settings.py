@@ -160,6 +160,8 @@ BOHAI_API_ANON_RATE = os.environ.get("BOHAI_API_ANON_RATE", "60/min")
 BOHAI_SERVICES_PROGRESS_RATE = os.environ.get("BOHAI_SERVICES_PROGRESS_RATE", "10/min")
 BOHAI_CASES_TRACK_RATE = os.environ.get("BOHAI_CASES_TRACK_RATE", "10/min")
 BOHAI_API_AUTH_RATE = os.environ.get("BOHAI_API_AUTH_RATE", "3000/min")
+# Each device over HTTP: generous for catching up after an outage, a cap on a runaway device.
+BOHAI_IOT_DEVICE_RATE = os.environ.get("BOHAI_IOT_DEVICE_RATE", "600/min")
 BOHAI_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("BOHAI_LOGIN_LOCKOUT_SECONDS", 15 * 60))
 # Failed sign-ins (passwords and codes) from one client address within the window, then HTTP 429.
 BOHAI_LOGIN_IP_MAX_FAILURES = int(os.environ.get("BOHAI_LOGIN_IP_MAX_FAILURES", 20))

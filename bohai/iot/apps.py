@@ -6,3 +6,16 @@ class IotConfig(AppConfig):
     name = "bohai.iot"
     label = "iot"
     verbose_name = _("城市物联网接入")
+
+    def ready(self):
+        from bohai.kernel.pages.navigation import MenuItem, menu
+
+        from . import subjects
+
+        subjects.register()
+        menu.add("workbench", MenuItem(_("物联设备"), "iot:devices", permission="iot.view_device", icon="activity",
+                                       order=60))
+        menu.add("workbench", MenuItem(_("设备告警"), "iot:alarms", permission="alarms.view_alarm", icon="bell",
+                                       order=61))
+        menu.add("workbench", MenuItem(_("拒收数据"), "iot:rejections", permission="iot.view_rejection",
+                                       icon="file", order=62))

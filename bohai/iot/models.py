@@ -116,6 +116,7 @@ class Device(models.Model):
     class Meta:
         ordering = ["code"]
         indexes = [models.Index(fields=["device_type", "status"], name="iot_device_type_status")]
+        permissions = [("ingest_device", _("代设备批量上报数据"))]
         verbose_name = _("设备")
         verbose_name_plural = _("设备")
 

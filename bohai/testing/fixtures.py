@@ -82,3 +82,16 @@ def signed_in_client(user) -> Client:
 @pytest.fixture
 def client_for():
     return signed_in_client
+
+
+@pytest.fixture(autouse=True)
+def fresh_telemetry_caches():
+    """Series ids and the ingestion's device directory are cached per process; each test's rows roll back."""
+    from bohai.engines.telemetry import store
+    from bohai.iot.directory import directory
+
+    store.forget_cached_series()
+    directory.clear()
+    yield
+    store.forget_cached_series()
+    directory.clear()

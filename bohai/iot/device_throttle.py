@@ -1,0 +1,12 @@
+"""Per-device rate limit on HTTP ingestion: a device that floods is slowed, its neighbours are not."""
+from django.conf import settings
+from ninja.throttling import AuthRateThrottle
+
+
+class DeviceRateThrottle(AuthRateThrottle):
+    def __init__(self):
+        super().__init__(settings.BOHAI_IOT_DEVICE_RATE)
+
+    def get_cache_key(self, request) -> str:
+        entry = getattr(request, "auth", None)
+        return self.cache_format % {"scope": "iot-device", "ident": getattr(entry, "code", "?")}

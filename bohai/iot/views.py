@@ -1,0 +1,135 @@
+"""Workbench pages of the device owner: devices (list, one device with its latest values, history chart,
+alarms and rejections, credentials), alarms to acknowledge, rejected data."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from bohai.engines.alarms import actions as alarm_actions
+from bohai.engines.alarms import queries as alarm_queries
+from bohai.engines.alarms.models import OPEN_STATES, Alarm, AlarmState, Severity
+from bohai.kernel.audit.service import Conflict
+from bohai.kernel.pages.access import staff_required
+
+from . import actions, series
+from .models import Device, DeviceStatus, DeviceType, Rejection, RejectionReason
+from .presenting import is_online
+from .subjects import SUBJECT_KIND
+
+PAGE_SIZE = 50
+
+
+def _require(user, permission: str) -> None:
+    if not user.has_perm(permission):
+        raise PermissionDenied
+
+
+def _query_string(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@staff_required
+def devices(request):
+    _require(request.user, "iot.view_device")
+    found = Device.objects.restrict(request.user, "view").select_related("device_type", "organisation", "region")
+    chosen_type, chosen_status, word = request.GET.get("type", ""), request.GET.get("status", ""), request.GET.get("q", "")
+    if chosen_type:
+        found = found.filter(device_type__code=chosen_type)
+    if chosen_status:
+        found = found.filter(status=chosen_status)
+    if word:
+        found = found.filter(Q(code__icontains=word) | Q(name__icontains=word))
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    for device in page:
+        device.online = is_online(device)
+    return render(request, "iot/devices.html", {
+        "page": page, "types": DeviceType.objects.all(), "statuses": DeviceStatus.choices, "chosen_type": chosen_type,
+        "chosen_status": chosen_status, "word": word, "query_string": _query_string(request),
+        "total": found.count()})
+
+
+@staff_required
+def device(request, code: str):
+    _require(request.user, "iot.view_device")
+    found = Device.objects.select_related("device_type", "organisation", "region").get_in_scope(
+        request.user, "view", code=code)
+    metrics = list(found.device_type.metrics.all())
+    latest = series.latest_of(Device.objects.filter(pk=found.pk)).get(found.code, {})
+    return render(request, "iot/device.html", {
+        "device": found, "online": is_online(found), "metrics": [(metric, latest.get(metric.code)) for metric in metrics],
+        "alarms": alarm_queries.alarms_for_subject(request.user, SUBJECT_KIND, found.pk)[:20],
+        "rejections": Rejection.objects.filter(device_code=found.code),
+        "can_change": request.user.has_perm("iot.change_device"),
+        "secret": request.session.pop(f"iot-secret-{found.code}", None)})
+
+
+@staff_required
+@require_POST
+def device_credentials(request, code: str):
+    found = Device.objects.get_in_scope(request.user, "change", code=code)
+    request.session[f"iot-secret-{found.code}"] = actions.issue_credentials(found, actor=request.user)
+    messages.success(request, _("已签发新凭据，旧凭据已失效。请立即复制保存，离开本页后不再显示。"))
+    return redirect("iot:device", code=found.code)
+
+
+@staff_required
+@require_POST
+def device_status(request, code: str):
+    found = Device.objects.get_in_scope(request.user, "change", code=code)
+    actions.change_device_status(found, actor=request.user, status=request.POST.get("status", ""),
+                                 reason=request.POST.get("reason", ""))
+    messages.success(request, _("设备状态已改为“%(status)s”。") % {"status": found.get_status_display()})
+    return redirect("iot:device", code=found.code)
+
+
+@staff_required
+def alarms(request):
+    _require(request.user, "alarms.view_alarm")
+    state = request.GET.get("state", "open")
+    found = Alarm.objects.restrict(request.user, "view").filter(subject_kind=SUBJECT_KIND).select_related("rule")
+    found = found.filter(state__in=OPEN_STATES) if state == "open" else found.filter(state=state) if state else found
+    severity = request.GET.get("severity", "")
+    if severity:
+        found = found.filter(severity=severity)
+    page = Paginator(found.order_by("-raised_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    codes = dict(Device.objects.filter(pk__in={alarm.subject_id for alarm in page}).values_list("pk", "code"))
+    for alarm in page:
+        alarm.device_code = codes.get(alarm.subject_id, "")
+    return render(request, "iot/alarms.html", {
+        "page": page, "state": state, "severity": severity, "severities": Severity.choices,
+        "states": AlarmState.choices, "counts": alarm_queries.open_counts_by_severity(request.user),
+        "query_string": _query_string(request), "can_acknowledge": request.user.has_perm("alarms.acknowledge_alarm")})
+
+
+@staff_required
+@require_POST
+def alarm_act(request, pk: int):
+    alarm = alarm_queries.alarm_in_scope(request.user, pk, "acknowledge")
+    note = request.POST.get("note", "")
+    try:
+        if request.POST.get("do") == "clear":
+            alarm_actions.clear_alarm(alarm, actor=request.user, note=note)
+            messages.success(request, _("告警已解除。"))
+        else:
+            alarm_actions.acknowledge_alarm(alarm, actor=request.user, note=note)
+            messages.success(request, _("告警已确认，不再升级。"))
+    except Conflict as conflict:
+        messages.warning(request, str(conflict))
+    return redirect(request.POST.get("next") or "iot:alarms")
+
+
+@staff_required
+def rejections(request):
+    _require(request.user, "iot.view_rejection")
+    found = Rejection.objects.restrict(request.user, "view")
+    reason = request.GET.get("reason", "")
+    if reason:
+        found = found.filter(reason=reason)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "iot/rejections.html", {
+        "page": page, "reason": reason, "reasons": RejectionReason.choices, "query_string": _query_string(request)})
