@@ -126,7 +126,10 @@ def test_no_anomalies_at_zero_probability():
 def test_outages_silence_the_device_at_the_configured_probability():
     devices = [signal("traffic", n, outage_probability=0.05, anomaly_probability=0) for n in range(100)]
     expected = 1 - math.exp(-0.05 * mean(OUTAGE_MINUTES) / 60)
-    assert fraction(devices, lambda d, ts: d.values(ts) is None) == pytest.approx(expected, rel=0.2)
+    assert fraction(devices, lambda d, ts: d.is_silent(ts)) == pytest.approx(expected, rel=0.2)
+    silent = next((d, START + timedelta(minutes=m)) for d in devices for m in range(0, 6000, 5)
+                  if d.is_silent(START + timedelta(minutes=m)))
+    assert silent[0].values(silent[1]) is None
 
 
 @pytest.mark.parametrize("type_code, breach", [

@@ -5,6 +5,7 @@ readings: R messages a second in total, each carrying one device's values. `--ba
 hours straight through the ingestion pipeline so that charts have history. See bohai/iot/simulation/.
 """
 import resource
+import signal
 import time
 
 from django.conf import settings
@@ -70,6 +71,7 @@ class Command(BaseCommand):
         self._say(_("以每秒 %(rate)s 条经 %(over)s 发送（每台设备每 %(interval).1f 秒一条），Ctrl-C 停止")
                   % {"rate": rate, "over": over.upper(), "interval": interval})
         bar = self._progress_bar(duration, rate)
+        signal.signal(signal.SIGTERM, _interrupt)   # `bohai serve` stops its simulator with SIGTERM
         report = run(simulated, sender, rate=rate, duration=duration, progress=bar.show if bar else None)
         sender.close()
         if bar:
@@ -126,6 +128,10 @@ class ProgressLine:
 
     def close(self) -> None:
         self.bar.close()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _raise_open_files_limit(needed: int) -> None:

@@ -42,7 +42,7 @@ def fake_processes(monkeypatch):
 def test_serve_runs_the_worker_beside_the_web_server_and_stops_it_with_the_server(fake_processes, capsys):
     started, served = fake_processes
 
-    call_command("serve", "--addr", "127.0.0.1:9000")
+    call_command("serve", "--addr", "127.0.0.1:9000", "--no-simulator")   # the simulator: bohai/iot/tests
 
     assert [worker.command for worker in started] == [[sys.executable, "-m", "bohai.cli", "worker"]]
     assert started[0].stopped
