@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from django.db import connection
 
 from .records import BUCKET_SECONDS, QueryResult, bucket_start
-from .writing import ROLLUP_TABLES, sqlite_time
+from .writing import ROLLUP_TABLES, from_epoch_microseconds, postgres_microseconds, sqlite_time
 
 UTC = dt_timezone.utc
 SQLITE_IDS = 10_000  # ids per IN list on SQLite
@@ -54,21 +54,20 @@ def _count_at_most(table: str, column: str, series_id: int, start: datetime, end
 
 def _raw(series_id: int, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT ts, value FROM telemetry_reading WHERE series_id = %s AND ts >= %s AND ts < %s "
-                       "ORDER BY ts", [series_id, _database_time(start), _database_time(end)])
+        cursor.execute(f"SELECT {_time('ts')}, value FROM telemetry_reading WHERE series_id = %s AND ts >= %s "
+                       "AND ts < %s ORDER BY ts", [series_id, _database_time(start), _database_time(end)])
         rows = cursor.fetchall()
-    if connection.vendor == "postgresql":
-        return rows
-    return [(_parse_time(ts), value) for ts, value in rows]
+    parse = _time_parser()
+    return [(parse(ts), value) for ts, value in rows]
 
 
 def _rollup(resolution: str, series_id: int, start: datetime, end: datetime) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT bucket, sum, min, max, count FROM {ROLLUP_TABLES[resolution]} "
+        cursor.execute(f"SELECT {_time('bucket')}, sum, min, max, count FROM {ROLLUP_TABLES[resolution]} "
                        "WHERE series_id = %s AND bucket >= %s AND bucket < %s ORDER BY bucket",
                        [series_id, _database_time(start), _database_time(end)])
         rows = cursor.fetchall()
-    parse = (lambda ts: ts) if connection.vendor == "postgresql" else _parse_time
+    parse = _time_parser()
     return [(parse(bucket), total / count, low, high, count) for bucket, total, low, high, count in rows]
 
 
@@ -96,9 +95,9 @@ def latest(series_ids: list[int]) -> dict[int, tuple[datetime, float]]:
     found = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT series_id, ts, value FROM telemetry_latest WHERE series_id = ANY(%s)",
-                           [series_ids])
-            return {series_id: (ts, value) for series_id, ts, value in cursor.fetchall()}
+            cursor.execute(f"SELECT series_id, {_time('ts')}, value FROM telemetry_latest "
+                           "WHERE series_id = ANY(%s::bigint[])", [_id_array(series_ids)])
+            return {series_id: (from_epoch_microseconds(ts), value) for series_id, ts, value in cursor.fetchall()}
         for chunk in _chunks(series_ids, SQLITE_IDS):
             cursor.execute(f"SELECT series_id, ts, value FROM telemetry_latest WHERE series_id IN "
                            f"({','.join(['%s'] * len(chunk))})", chunk)
@@ -110,7 +109,8 @@ def purge_raw(series_ids: list[int], before: datetime) -> int:
     deleted = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("DELETE FROM telemetry_reading WHERE series_id = ANY(%s) AND ts < %s", [series_ids, before])
+            cursor.execute("DELETE FROM telemetry_reading WHERE series_id = ANY(%s::bigint[]) AND ts < %s",
+                           [_id_array(series_ids), before])
             return cursor.rowcount
         for chunk in _chunks(series_ids, SQLITE_IDS):
             cursor.execute(f"DELETE FROM telemetry_reading WHERE series_id IN ({','.join(['%s'] * len(chunk))}) "
@@ -121,28 +121,38 @@ def purge_raw(series_ids: list[int], before: datetime) -> int:
 
 def export_rows(series_ids: list[int], start: datetime, end: datetime, resolution: str) -> Iterator[tuple]:
     if resolution == "raw":
-        table, columns, first = "telemetry_reading", "series_id, ts, value", start
+        table, columns, first = "telemetry_reading", f"series_id, {_time('ts')}, value", start
     elif resolution in ROLLUP_TABLES:
-        table, columns = ROLLUP_TABLES[resolution], "series_id, bucket, sum / count, min, max, count"
+        table, columns = ROLLUP_TABLES[resolution], f"series_id, {_time('bucket')}, sum / count, min, max, count"
         first = _bucket_floor(start, resolution)
     else:
         raise ValueError(f"unknown resolution {resolution!r}")
     time_column = "ts" if resolution == "raw" else "bucket"
     postgres = connection.vendor == "postgresql"
+    parse = _time_parser()
     for chunk in ([series_ids] if postgres else _chunks(series_ids, SQLITE_IDS)):
-        ids = "= ANY(%s)" if postgres else f"IN ({','.join(['%s'] * len(chunk))})"
-        parameters = [chunk] if postgres else list(chunk)
+        ids = "= ANY(%s::bigint[])" if postgres else f"IN ({','.join(['%s'] * len(chunk))})"
+        parameters = [_id_array(chunk)] if postgres else list(chunk)
         with connection.chunked_cursor() as cursor:
             cursor.execute(f"SELECT {columns} FROM {table} WHERE series_id {ids} AND {time_column} >= %s "
                            f"AND {time_column} < %s ORDER BY series_id, {time_column}",
                            [*parameters, _database_time(first), _database_time(end)])
             while rows := cursor.fetchmany(EXPORT_CHUNK):
                 for row in rows:
-                    yield row if postgres else (row[0], _parse_time(row[1]), *row[2:])
+                    yield (row[0], parse(row[1]), *row[2:])
 
 
 def _bucket_floor(moment: datetime, resolution: str) -> datetime:
     return datetime.fromtimestamp(bucket_start(moment.timestamp(), resolution), UTC)
+
+
+def _time(column: str) -> str:
+    """A time column as selected: integer microseconds on PostgreSQL (see writing.postgres_microseconds)."""
+    return postgres_microseconds(column) if connection.vendor == "postgresql" else column
+
+
+def _time_parser():
+    return from_epoch_microseconds if connection.vendor == "postgresql" else _parse_time
 
 
 def _database_time(moment: datetime):
@@ -154,6 +164,11 @@ def _parse_time(stored) -> datetime:
     if isinstance(stored, str):
         stored = datetime.fromisoformat(stored)
     return stored.replace(tzinfo=UTC)
+
+
+def _id_array(ids: list[int]) -> str:
+    """A PostgreSQL array literal: one short string to quote instead of an ARRAY[...] of 10,000 adapted ints."""
+    return "{" + ",".join(str(int(series_id)) for series_id in ids) + "}"
 
 
 def _chunks(values: list, size: int):

@@ -9,7 +9,7 @@ writers of overlapping batches take their locks in the same order and cannot dea
 SQLite: one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING per chunk, the new rows aggregated
 in Python into rollups, then one executemany upsert per resolution and one for the latest values.
 """
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 from functools import lru_cache
 
 from django.db import connection
@@ -45,6 +45,7 @@ def _rollup_upsert(table: str, bucket_expression: str) -> str:
         min = LEAST({table}.min, excluded.min), max = GREATEST({table}.max, excluded.max)"""
 
 
+# date_bin, not date_trunc: independent of the session's time zone, and days start at Beijing midnight.
 STORE_FROM_STAGING = f"""
 WITH stored AS (
     INSERT INTO telemetry_reading (series_id, ts, value)
@@ -52,12 +53,12 @@ WITH stored AS (
     ON CONFLICT DO NOTHING
     RETURNING series_id, ts, value
 ), minutes AS (
-    SELECT series_id, date_trunc('minute', ts, 'UTC') AS bucket, count(*) AS n, sum(value) AS total,
+    SELECT series_id, date_bin('1 minute', ts, timestamptz '2000-01-01 00:00+00') AS bucket, count(*) AS n, sum(value) AS total,
            min(value) AS low, max(value) AS high
     FROM stored GROUP BY 1, 2
 ), minute_rollup AS ({_rollup_upsert("telemetry_minute", "bucket")}
-), hour_rollup AS ({_rollup_upsert("telemetry_hour", "date_trunc('hour', bucket, 'UTC')")}
-), day_rollup AS ({_rollup_upsert("telemetry_day", "date_trunc('day', bucket + interval '8 hours', 'UTC') - interval '8 hours'")}
+), hour_rollup AS ({_rollup_upsert("telemetry_hour", "date_bin('1 hour', bucket, timestamptz '2000-01-01 00:00+00')")}
+), day_rollup AS ({_rollup_upsert("telemetry_day", "date_bin('1 day', bucket, timestamptz '2000-01-01 00:00+08')")}
 ), newest AS (
     INSERT INTO telemetry_latest (series_id, ts, value)
     SELECT DISTINCT ON (series_id) series_id, ts, value FROM stored ORDER BY series_id, ts DESC
@@ -66,7 +67,7 @@ WITH stored AS (
 ), emptied AS (
     DELETE FROM pg_temp.telemetry_staging
 )
-SELECT series_id, ts FROM stored
+SELECT series_id, (extract(epoch FROM ts) * 1000000)::bigint FROM stored
 """
 
 
@@ -82,7 +83,25 @@ def _store_postgres(points: list[Point]) -> list[Point]:
     if len(returned) == len(points):
         return points
     stored = set(returned)
-    return [point for point in points if (point.series_id, point.ts) in stored]
+    return [point for point in points if (point.series_id, epoch_microseconds(point.ts)) in stored]
+
+
+# Times come back from PostgreSQL as integer microseconds: psycopg's timestamptz loader that Django installs
+# runs in Python and cost more than the whole insert for a batch of a few thousand rows.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_microseconds(moment: datetime) -> int:
+    return (moment - EPOCH) // ONE_MICROSECOND
+
+
+def from_epoch_microseconds(microseconds: int) -> datetime:
+    return EPOCH + timedelta(microseconds=microseconds)
+
+
+def postgres_microseconds(column: str) -> str:
+    return f"(extract(epoch FROM {column}) * 1000000)::bigint"
 
 
 # SQLite ----------------------------------------------------------------------------------------
