@@ -28,8 +28,9 @@ MODEST_ARGUMENTS = {
     "licenses": ["--licenses", "300", "--verifications", "10000"],
     "services_submit": ["--residents", "1000", "--seconds", "10"],
     "services_stats": ["--rows", "200000"],
+    "telemetry_query": ["--readings", "2000000", "--write-points", "100000"],
 }
-ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit", "services_stats"}
+ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit", "services_stats", "telemetry_query"}
 
 
 def main() -> None:
