@@ -140,6 +140,18 @@ def add_permit(*, actor, enterprise: KeyEnterprise, permit_number: str, pollutan
     return permit
 
 
+@service_action
+def end_permit(permit: EmissionPermit, *, actor, valid_to: date | None) -> EmissionPermit:
+    """Set (or clear) the last day of a permit; its limit and start stay as they were when in force."""
+    if valid_to is not None and valid_to < permit.valid_from:
+        raise ValidationError({"valid_to": [_("有效期止不能早于有效期起")]})
+    before = snapshot(permit)
+    permit.valid_to = valid_to
+    permit.save(update_fields=["valid_to", "updated_at"])
+    record(actor=actor, action="energy.permit.end", target=permit, before=before, after=snapshot(permit))
+    return permit
+
+
 # Computed figures (jobs) -----------------------------------------------------------------------
 
 @service_action
