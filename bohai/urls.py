@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("bohai.licenses.urls")),
     path("", include("bohai.services.urls")),
     path("", include("bohai.cases.urls")),
+    path("", include("bohai.energy.urls")),
     # before the kernel's pages: the operations centre's /ops/ replaces the kernel's placeholder
     path("", include("bohai.operations.urls")),
     path("open311/v2/", include("bohai.cases.open311.urls")),

@@ -31,6 +31,7 @@ def _mount_routers() -> None:
     from bohai.licenses.api import router as licenses_router
     from bohai.cases.api import router as cases_router
     from bohai.services.api import router as services_router
+    from bohai.energy.api import router as energy_router
     from bohai.operations.api import router as operations_router
 
     api.add_router("/regions", regions_router, tags=["区划与网格"])
@@ -44,6 +45,7 @@ def _mount_routers() -> None:
     api.add_router("/services", services_router, tags=["政务服务"])
     api.add_router("/licenses", licenses_router, tags=["电子证照"])
     api.add_router("/cases", cases_router, tags=["网格与12345"])
+    api.add_router("/energy", energy_router, tags=["能耗与排放"])
     api.add_router("/operations", operations_router, tags=["城市运行中心"])
 
 
