@@ -99,7 +99,7 @@ def latest(series_ids: list[int]) -> dict[int, tuple[datetime, float]]:
                            "WHERE series_id = ANY(%s::bigint[])", [_id_array(series_ids)])
             return {series_id: (from_epoch_microseconds(ts), value) for series_id, ts, value in cursor.fetchall()}
         for chunk in _chunks(series_ids, SQLITE_IDS):
-            cursor.execute(f"SELECT series_id, ts, value FROM telemetry_latest WHERE series_id IN "
+            cursor.execute(f"SELECT series_id, {_time('ts')}, value FROM telemetry_latest WHERE series_id IN "
                            f"({','.join(['%s'] * len(chunk))})", chunk)
             found.update((series_id, (_parse_time(ts), value)) for series_id, ts, value in cursor.fetchall())
     return found
@@ -147,8 +147,9 @@ def _bucket_floor(moment: datetime, resolution: str) -> datetime:
 
 
 def _time(column: str) -> str:
-    """A time column as selected: integer microseconds on PostgreSQL (see writing.postgres_microseconds)."""
-    return postgres_microseconds(column) if connection.vendor == "postgresql" else column
+    """A time column as selected: integer microseconds on PostgreSQL (see writing.postgres_microseconds), text
+    on SQLite (`|| ''` escapes Django's per-row converter; fromisoformat is quicker)."""
+    return postgres_microseconds(column) if connection.vendor == "postgresql" else f"{column} || ''"
 
 
 def _time_parser():
