@@ -202,13 +202,16 @@ class MqttSender:
 
     def close(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
-        while self.pending() and time.monotonic() < deadline:
+        while self.pending() and time.monotonic() < deadline and self._any_connected():
             self.pump(0.1)
         for client in self.clients.values():
             client.disconnect()
             if client in self._registered:
                 client.loop_write()
         self._selector.close()
+
+    def _any_connected(self) -> bool:
+        return any(client.is_connected() for client in self.clients.values())
 
     def _connect_due(self, now: float) -> None:
         for client, due in self._retry_at.items():
