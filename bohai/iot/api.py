@@ -27,7 +27,7 @@ from bohai.kernel.regions.models import Region
 from . import actions, series
 from .api_alarms import router as alarms_router
 from .credentials import token_matches
-from .device_throttle import DeviceRateThrottle
+from .device_throttle import DeviceRateThrottle, KeyHolderAddressThrottle
 from .ingestion import IncomingReading, ingest, record_bad_credentials
 from .models import Device, DeviceType, Rejection, RejectionReason
 from .presenting import device_row, is_online
@@ -69,7 +69,16 @@ def list_devices(request, device_type: str = "", status: str = "", organisation:
         devices = devices.filter(region__path__startswith=place.path) if place else devices.none()
     if q:
         devices = devices.filter(name__icontains=q) | devices.filter(code__icontains=q)
-    return [device_row(device) for device in devices]
+    return devices
+
+
+@router.post("/devices/import", response=BulkReportOut, summary="从 CSV 或 XLSX 批量登记设备；逐行报告错误，正确的行照常登记")
+def import_devices(request, file: UploadedFile = File(...)):
+    if not request.user.has_perm("iot.add_device"):
+        raise PermissionDenied
+    allowed = Organisation.objects.restrict(request.user, "view")
+    report = actions.bulk_register(file.file, actor=request.user, allowed_organisations=allowed)
+    return {"created": report.created, "failed": report.failed, "errors": report.errors}
 
 
 def _device(request, code: str, action: str = "view") -> Device:
@@ -138,15 +147,6 @@ def credentials(request, code: str):
             "http_endpoint": f"/api/v1/iot/devices/{device.code}/telemetry"}
 
 
-@router.post("/devices/import", response=BulkReportOut, summary="从 CSV 或 XLSX 批量登记设备；逐行报告错误，正确的行照常登记")
-def import_devices(request, file: UploadedFile = File(...)):
-    if not request.user.has_perm("iot.add_device"):
-        raise PermissionDenied
-    allowed = Organisation.objects.restrict(request.user, "view")
-    report = actions.bulk_register(file.file, actor=request.user, allowed_organisations=allowed)
-    return {"created": report.created, "failed": report.failed, "errors": report.errors}
-
-
 @router.post("/provisioning-keys", response={201: ProvisioningKeyOut}, summary="创建自助注册密钥（交给设备厂商）")
 def create_key(request, payload: ProvisioningKeyIn):
     if not request.user.has_perm("iot.add_provisioningkey"):
@@ -168,7 +168,8 @@ class ProvisioningKeyHeader(APIKeyHeader):
         return key or None
 
 
-@router.post("/provision", auth=ProvisioningKeyHeader(), response={201: CredentialsOut},
+@router.post("/provision", auth=ProvisioningKeyHeader(), response={201: CredentialsOut, 403: dict},
+             throttle=[KeyHolderAddressThrottle("30/min")],
              summary="设备自助注册：凭注册密钥登记本设备并取得凭据")
 def provision(request, payload: ProvisionIn):
     try:

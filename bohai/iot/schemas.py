@@ -4,6 +4,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from .presenting import is_online
+
 
 class MetricOut(Schema):
     code: str
@@ -40,6 +42,26 @@ class DeviceOut(Schema):
     last_seen_at: datetime | None
     credentials_issued_at: datetime | None
     mqtt_topic: str
+
+    @staticmethod
+    def resolve_device_type(device) -> str:
+        return device.device_type.code if hasattr(device, "device_type") else device["device_type"]
+
+    @staticmethod
+    def resolve_organisation(device) -> str:
+        return device.organisation.key if hasattr(device, "organisation") else device["organisation"]
+
+    @staticmethod
+    def resolve_region(device) -> str:
+        return device.region.key if hasattr(device, "region") else device["region"]
+
+    @staticmethod
+    def resolve_region_name(device) -> str:
+        return device.region.name if hasattr(device, "region") else device["region_name"]
+
+    @staticmethod
+    def resolve_online(device) -> bool:
+        return is_online(device) if hasattr(device, "device_type") else device["online"]
 
 
 class DeviceIn(Schema):

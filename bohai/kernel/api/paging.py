@@ -25,7 +25,7 @@ class PageNumbers(PaginationBase):
     def paginate_queryset(self, queryset, pagination: Input, **params):
         start = (pagination.page - 1) * pagination.page_size
         return {
-            "count": queryset.count(),
+            "count": len(queryset) if isinstance(queryset, list) else queryset.count(),
             "page": pagination.page,
             "page_size": pagination.page_size,
             "results": list(queryset[start : start + pagination.page_size]),

@@ -1,0 +1,54 @@
+"""The device owner's workbench pages: lists within scope, one device with credentials shown once, alarms to
+acknowledge, rejected data."""
+import pytest
+
+from bohai.engines.alarms.actions import create_rule
+from bohai.engines.alarms.models import Alarm, AlarmState
+from bohai.iot.ingestion import IncomingReading, ingest
+from bohai.kernel.accounts import actions as account_actions
+
+from .conftest import QING
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner(iot_city, make_staff, client_for):
+    user = make_staff(None, iot_city["cang"], organisation=iot_city["units"]["water"])
+    account_actions.assign_role(user, actor="test", role_code="device_officer", region=iot_city["cang"],
+                                organisation=iot_city["units"]["water"])
+    return client_for(user)
+
+
+def test_device_list_and_page_within_scope(make_device, owner):
+    mine, _ = make_device()
+    theirs, _ = make_device(unit="qing_water", at=QING)
+    listing = owner.get("/work/iot/devices/").content.decode()
+    assert mine.code in listing and theirs.code not in listing
+    assert owner.get(f"/work/iot/devices/{mine.code}/").status_code == 200
+    assert owner.get(f"/work/iot/devices/{theirs.code}/").status_code == 404
+
+
+def test_new_credentials_are_shown_once(make_device, owner):
+    device, _ = make_device()
+    response = owner.post(f"/work/iot/devices/{device.code}/credentials/", follow=True)
+    assert b"data-secret" in response.content
+    assert b"data-secret" not in owner.get(f"/work/iot/devices/{device.code}/").content
+
+
+def test_alarm_acknowledged_from_the_list(iot_city, make_device, owner):
+    device, _ = make_device()
+    create_rule(actor="test", name="低压", subject_kind="iot.device", kind="below", subject_type="water_supply",
+                metric="pressure", threshold=0.14, severity="major", region=iot_city["city"])
+    ingest([IncomingReading(device.code, "pressure", None, 0.05)], channel="test")
+    alarm = Alarm.objects.get()
+    assert f'data-alarm="{alarm.pk}"'.encode() in owner.get("/work/iot/alarms/").content
+    owner.post(f"/work/iot/alarms/{alarm.pk}/act/", {"do": "acknowledge"})
+    assert Alarm.objects.get().state == AlarmState.ACKNOWLEDGED
+
+
+def test_rejections_page(make_device, owner):
+    device, _ = make_device()
+    ingest([IncomingReading(device.code, "pressure", None, "high")], channel="test")
+    page = owner.get("/work/iot/rejections/").content.decode()
+    assert device.code in page and "数值不是数字" in page
