@@ -4,6 +4,7 @@ A verdict is True (breached), False (back to normal: an open alarm clears) or No
 hysteresis band: nothing changes), so a value hovering at a threshold does not raise and clear
 an alarm at every reading.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -41,28 +42,36 @@ class CompiledRule:
     hysteresis: float
     severity: str
 
-    @property
-    def listens_to(self) -> tuple[str, ...]:
-        if self.kind == ConditionKind.ALL_OF:
-            return tuple(dict.fromkeys(part.metric for part in self.parts))
-        return (self.metric or ANY_METRIC,)
-
-    @property
-    def alarm_metric(self) -> str:
-        return self.parts[0].metric if self.kind == ConditionKind.ALL_OF else self.metric
-
-    @property
-    def needs_history(self) -> bool:
-        return self.kind in (ConditionKind.RATE_ABOVE, ConditionKind.ALL_OF)
+    listens_to: tuple[str, ...] = ()  # the metrics whose readings the rule looks at ("*": any)
+    alarm_metric: str = ""
+    needs_history: bool = False  # compares with the previous stored reading (rates, combinations)
+    breaches: Callable[[float], bool] | None = None  # value kinds: does this value breach? (the fast path)
+    part_tests: tuple[Callable[[float], bool], ...] = ()  # the same for each part of a combination
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
+    parts = tuple(Part(**part) for part in rule.parts or ()) if rule.kind == ConditionKind.ALL_OF else ()
+    listens_to = tuple(dict.fromkeys(part.metric for part in parts)) if parts else (rule.metric or ANY_METRIC,)
     return CompiledRule(
         id=rule.pk, name=rule.name, kind=rule.kind, subject_kind=rule.subject_kind, subject_type=rule.subject_type,
         subject_id=rule.subject_id, metric=rule.metric, threshold=rule.threshold, lower=rule.lower, upper=rule.upper,
-        minutes=rule.minutes, parts=tuple(Part(**part) for part in rule.parts or ()), hysteresis=rule.hysteresis or 0.0,
-        severity=rule.severity,
+        minutes=rule.minutes, parts=parts, hysteresis=rule.hysteresis or 0.0, severity=rule.severity,
+        listens_to=listens_to, alarm_metric=parts[0].metric if parts else rule.metric,
+        needs_history=rule.kind in (ConditionKind.RATE_ABOVE, ConditionKind.ALL_OF),
+        breaches=breach_test(rule.kind, rule.threshold, rule.lower, rule.upper),
+        part_tests=tuple(breach_test(part.kind, part.threshold, part.lower, part.upper) for part in parts),
     )
+
+
+def breach_test(kind: str, threshold, lower, upper) -> Callable[[float], bool] | None:
+    """A one-argument test for a value kind; bound float methods, since it runs for every reading."""
+    if kind == ConditionKind.ABOVE:
+        return float(threshold).__lt__  # threshold < value
+    if kind == ConditionKind.BELOW:
+        return float(threshold).__gt__
+    if kind == ConditionKind.OUTSIDE:
+        return lambda value: value < lower or value > upper
+    return None
 
 
 def verdict(kind: str, value: float, *, threshold=None, lower=None, upper=None, hysteresis: float = 0.0) -> bool | None:

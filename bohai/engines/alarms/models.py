@@ -161,7 +161,7 @@ class Alarm(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.subject_label} · {self.rule.name}" if self.rule_id else self.subject_label
+        return f"{self.subject_label}：{self.message}"  # no query: the audit trail names every alarm it writes
 
     @property
     def is_open(self) -> bool:

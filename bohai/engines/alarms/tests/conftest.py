@@ -6,6 +6,7 @@ import pytest
 
 from bohai.engines.alarms import subjects
 from bohai.engines.alarms.evaluation import Observation
+from bohai.engines.alarms.lastseen import forget_last_readings
 from bohai.engines.alarms.ruleset import forget_rules
 from bohai.testing.fixtures import organisation_in
 
@@ -37,8 +38,10 @@ class FakeDevices:
 @pytest.fixture(autouse=True)
 def fresh_rule_cache():
     forget_rules()
+    forget_last_readings()
     yield
     forget_rules()
+    forget_last_readings()
 
 
 @pytest.fixture
