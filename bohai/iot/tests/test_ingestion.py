@@ -120,3 +120,16 @@ def test_a_batch_from_many_devices(make_device):
     readings = [reading(d.code, ts=(NOW - timedelta(minutes=m)).isoformat()) for d in devices for m in range(10)]
     outcome = ingest(readings, channel="test", received_at=timezone.now())
     assert outcome.accepted == 50
+
+
+def test_retention_deletes_old_raw_readings_per_type_and_keeps_rollups(make_device):
+    from bohai.iot.jobs import purge_raw_readings
+
+    device, _secret = make_device()
+    old, recent = NOW - timedelta(days=200), NOW - timedelta(days=10)   # water supply keeps raw data 180 days
+    ingest([reading(device.code, ts=old.isoformat()), reading(device.code, ts=recent.isoformat())], channel="test",
+           received_at=NOW)
+    assert purge_raw_readings(now=NOW)["deleted"]["water_supply"] == 1
+    series_id = store.series_ids(device.pk, ["pressure"])["pressure"]
+    days = store.query(series_id, old - timedelta(days=1), NOW, budget=1000)
+    assert sum(point[4] for point in days.points) == 2  # the rollups still count both
