@@ -81,11 +81,14 @@ def measure_one(engine: str, readings: int, batch: int) -> dict:
     result = {"engine": engine, "readings": readings, "batch": batch, "rules": rules, "passes": {}}
     for number, (name, spikes) in enumerate(PASSES):
         batches = list(chunks(make_readings(readings, START + timedelta(days=number), spikes), batch))
-        write_seconds = time_writing(batches)
-        evaluate_seconds, queries, outcome = time_evaluation(batches)
+        write_seconds, write_cpu = time_writing(batches)
+        evaluate_seconds, evaluate_cpu, queries, outcome = time_evaluation(batches)
         result["passes"][name] = {
             "spike_share": spikes,
             "write_seconds": round(write_seconds, 3), "evaluate_seconds": round(evaluate_seconds, 3),
+            "write_cpu_seconds": round(write_cpu, 3), "evaluate_cpu_seconds": round(evaluate_cpu, 3),
+            "cpu_ratio": round(evaluate_cpu / write_cpu, 4),
+            "evaluate_cpu_us_per_point": round(evaluate_cpu / readings * 1e6, 2),
             "write_per_second": round(readings / write_seconds), "evaluate_per_second": round(readings / evaluate_seconds),
             "ratio": round(evaluate_seconds / write_seconds, 4), "queries_per_batch": round(queries / len(batches), 2),
             **outcome,
@@ -163,19 +166,19 @@ def create_points_table() -> None:
         cursor.execute("CREATE UNIQUE INDEX bench_points_key ON bench_points (subject_id, metric, ts)")
 
 
-def time_writing(batches: list[list]) -> float:
+def time_writing(batches: list[list]) -> tuple[float, float]:
     from django.db import connection, transaction
 
     adapt = connection.ops.adapt_datetimefield_value
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for batch in batches:
         rows = [(reading.subject_id, reading.metric, adapt(reading.ts), reading.value) for reading in batch]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany("INSERT INTO bench_points (subject_id, metric, ts, value) VALUES (%s, %s, %s, %s)", rows)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
-def time_evaluation(batches: list[list]) -> tuple[float, int, dict]:
+def time_evaluation(batches: list[list]) -> tuple[float, float, int, dict]:
     from django.db import connection
 
     from bohai.engines.alarms.evaluation import evaluate
@@ -190,12 +193,12 @@ def time_evaluation(batches: list[list]) -> tuple[float, int, dict]:
 
     raised = cleared = updated = 0
     with connection.execute_wrapper(count):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for batch in batches:
             outcome = evaluate(batch, now=batch[-1].ts)
             raised, cleared, updated = raised + len(outcome.raised), cleared + len(outcome.cleared), updated + outcome.updated
-        seconds = time.perf_counter() - started
-    return seconds, queries, {"alarms_raised": raised, "alarms_cleared": cleared, "alarm_updates": updated,
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    return seconds, cpu_seconds, queries, {"alarms_raised": raised, "alarms_cleared": cleared, "alarm_updates": updated,
                               "alarms_open_after": Alarm.objects.filter(state__in=["active", "acknowledged"]).count()}
 
 
@@ -206,7 +209,8 @@ def report(results: dict) -> None:
             continue
         for name, figures in result["passes"].items():
             print(f"[{engine}] {name} pass: writing {figures['write_per_second']:,} points/s, evaluate "
-                  f"{figures['evaluate_per_second']:,} points/s, evaluate/write {figures['ratio']:.1%}, "
+                  f"{figures['evaluate_per_second']:,} points/s, evaluate/write {figures['ratio']:.1%} "
+                  f"(CPU {figures['cpu_ratio']:.1%}, evaluate {figures['evaluate_cpu_us_per_point']} µs CPU per point), "
                   f"{figures['queries_per_batch']} queries per batch, {figures['alarms_raised']} alarms raised, "
                   f"{figures['alarms_cleared']} cleared")
             summary.append(harness.figure(f"evaluate points/s, {name} pass, {engine}", figures["evaluate_per_second"],

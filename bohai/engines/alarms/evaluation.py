@@ -212,15 +212,23 @@ def _open_alarms(batches) -> dict[tuple[int, str, int], int]:
 
 
 def _store_last_readings(batches, now: datetime) -> None:
-    """Upsert the newest reading per subject and metric when its state is due (see lastseen); an older
-    reading never overwrites a newer one. This process remembers them once the transaction commits."""
-    latest: dict[tuple[str, int, str], tuple[Observation, str]] = {}
-    for batch in batches.values():
-        for reading in batch.readings:  # sorted by time: the last one wins
-            latest[(reading.subject_kind, reading.subject_id, reading.metric)] = (reading, batch.subject_type)
+    """Upsert the newest reading of each subject's metrics that rates, combinations and "no data" rules
+    need, when its state is due (see lastseen); an older reading never overwrites a newer one. Metrics
+    that only thresholds watch are not stored. This process remembers the readings once it commits."""
+    latest: dict[tuple[str, int, str], tuple[Observation, str, bool]] = {}
+    kept_by_rules: dict[int, frozenset[str]] = {}
+    for (kind, subject_id), batch in batches.items():
+        kept = kept_by_rules.get(id(batch.rules))
+        if kept is None:
+            kept = kept_by_rules[id(batch.rules)] = _kept_metrics(batch.rules)
+        for metric, readings in batch.by_metric.items():  # each in time order: the last one is the newest
+            latest[(kind, subject_id, metric)] = (readings[-1], batch.subject_type, metric in kept)
+        if ANY_METRIC in kept:  # "no data" on any metric: the subject's newest reading is enough
+            newest = batch.readings[-1]
+            latest[(kind, subject_id, newest.metric)] = (newest, batch.subject_type, True)
     due = last_readings.due_for_writing
-    written = [(key, reading.ts) for key, (reading, _type) in latest.items() if due(key, reading.ts)]
-    seen = [(key, reading.ts, reading.value) for key, (reading, _type) in latest.items()]
+    written = [(key, reading.ts) for key, (reading, _type, kept) in latest.items() if kept and due(key, reading.ts)]
+    seen = [(key, reading.ts, reading.value) for key, (reading, _type, _kept) in latest.items()]
     transaction.on_commit(functools.partial(last_readings.remember, seen, written))
     if not written:
         return
@@ -234,6 +242,14 @@ def _store_last_readings(batches, now: datetime) -> None:
             return
         for chunk in _chunks(rows, UPSERT_CHUNK):
             cursor.execute(_upsert_statement(len(chunk)), [value for row in chunk for value in row])
+
+
+def _kept_metrics(rules: list[CompiledRule]) -> frozenset[str]:
+    kept = set()
+    for rule in rules:
+        if rule.needs_history or rule.kind == ConditionKind.NO_DATA:
+            kept.update(rule.listens_to)
+    return frozenset(kept)
 
 
 def _upsert_statement(count: int) -> str:

@@ -7,6 +7,8 @@ from bohai.engines.alarms.evaluation import evaluate
 from bohai.engines.alarms.models import Alarm, AlarmEvent, AlarmState, ClearedHow, SubjectMetricState
 from bohai.kernel.events.models import OutboxEvent
 
+from bohai.engines.alarms.evaluation import Observation
+
 from .conftest import KIND, T0, reading
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +50,33 @@ def test_readings_within_limits_raise_nothing_and_other_types_are_not_touched(de
     rule_for()
     outcome = evaluate([reading(7, "tilt", 10), reading(8, "tilt", 99, subject_type="water_meter")])
     assert Alarm.objects.count() == 0 and outcome.matched == 1
-    assert list(SubjectMetricState.objects.values_list("subject_id", "last_value")) == [(7, 10.0)]
+    assert not SubjectMetricState.objects.exists()  # thresholds need no memory of past readings
+
+
+def test_last_readings_are_stored_only_for_what_rates_and_no_data_rules_need(devices, rule_for):
+    rule_for(name="陡变", metric="level", kind="rate_above", threshold=1.0)
+    rule_for(name="离线", metric="", kind="no_data", threshold=None, minutes=10, subject_type="hydrant")
+    evaluate([reading(7, "level", 1.0, minute=1), reading(7, "level", 1.5, minute=2), reading(7, "tilt", 3.0),
+              reading(9, "pressure", 0.3, subject_type="hydrant"), reading(9, "flow", 2, minute=1, subject_type="hydrant")])
+    stored = set(SubjectMetricState.objects.values_list("subject_id", "metric", "last_value", "last_ts"))
+    assert stored == {(7, "level", 1.5, T0 + timedelta(minutes=2)), (9, "flow", 2.0, T0 + timedelta(minutes=1))}
+    evaluate([reading(7, "level", 0.5, minute=0)])  # late and out of order: the newer state stays
+    assert SubjectMetricState.objects.get(subject_id=7).last_value == 1.5
+
+
+def test_the_process_remembers_committed_readings_and_writes_states_at_most_every_30_seconds(
+        devices, rule_for, django_assert_num_queries, django_capture_on_commit_callbacks):
+    rule_for(name="陡变", metric="level", kind="rate_above", threshold=1.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate([reading(7, "level", 1.0, minute=0)])
+    with django_capture_on_commit_callbacks(execute=True):
+        # 10 s later: the previous reading comes from memory and the state is not due: no read, no write
+        with django_assert_num_queries(3):  # savepoint, open alarms, release
+            evaluate([Observation(KIND, 7, "manhole_cover", "level", T0 + timedelta(seconds=10), 1.1)])
+    state = SubjectMetricState.objects.get()
+    assert (state.last_value, state.last_ts) == (1.0, T0)
+    evaluate([reading(7, "level", 2.5, minute=1)])  # 1.4 in 50 s since the remembered 1.1 at 10 s
+    assert Alarm.objects.get().message.startswith("陡变：level 每分钟变化 1.68")
 
 
 def test_alarm_clears_automatically_and_a_later_breach_opens_a_new_one(devices, rule_for):
