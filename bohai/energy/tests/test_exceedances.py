@@ -102,3 +102,18 @@ def test_permit_dates_are_checked(enterprises):
         actions.add_permit(actor="test", enterprise=enterprises["glass"], permit_number="P", pollutant="so2",
                            limit_mg_m3="10", valid_from=date(2026, 3, 1), valid_to=date(2026, 2, 1))
     assert "valid_to" in refused.value.message_dict
+
+
+def test_officers_over_the_enterprise_are_told_once_a_day(monitored, make_staff, cangzhou):
+    from bohai.kernel.events.outbox import deliver_pending
+    from bohai.kernel.notifications.models import Notification
+
+    city, county, other = (make_staff("energy_officer", cangzhou[key]) for key in ("city", "cang", "qing"))
+    _steel, monitor = monitored
+    write(monitor, "so2", quarter_hours(12, 9, [60]) + quarter_hours(12, 10, [70]))
+    assert len(exceedances.check(*window(12, 13), actor="test")) == 2
+    deliver_pending(now=datetime(2030, 1, 1, tzinfo=BEIJING))
+    told = Notification.objects.filter(topic="energy.exceedance")
+    assert sorted(told.values_list("recipient_id", flat=True)) == sorted([city.pk, county.pk])
+    assert other.pk not in told.values_list("recipient_id", flat=True)
+    assert "二氧化硫" in told.first().title
