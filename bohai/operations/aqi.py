@@ -79,7 +79,8 @@ class AqiResult:
         return {
             "aqi": self.aqi, "grade": str(self.grade.name) if self.grade else "",
             "grade_level": self.grade.level if self.grade else None,
-            "colour": self.grade.colour if self.grade else "", "primary": list(self.primary), "iaqi": self.iaqi,
+            "colour": self.grade.colour if self.grade else "", "primary": list(self.primary),
+            "primary_labels": [pollutant_label(code) for code in self.primary], "iaqi": self.iaqi,
         }
 
 

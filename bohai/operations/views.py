@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bohai.engines.alarms.models import Alarm
 from bohai.engines.telemetry import store
@@ -19,6 +20,7 @@ from .readings import signs_now
 
 HISTORY_BUDGET = 2000
 HISTORY_DAYS = {"1": 1, "7": 7, "30": 30}
+RESOLUTION_LABELS = {"raw": _("原始数据"), "minute": _("分钟均值"), "hour": _("小时均值"), "day": _("日均值")}
 
 
 def _visible_counties(user) -> list[Region]:
@@ -107,6 +109,7 @@ def device_history(device, metrics, days: int) -> dict:
         result = store.query(series[metric.code], start, end, budget=HISTORY_BUDGET)
         charts.append({
             "code": metric.code, "name": metric.name, "unit": metric.unit, "resolution": result.resolution,
+            "resolution_label": str(RESOLUTION_LABELS.get(result.resolution, result.resolution)),
             "latest": latest.get(series[metric.code]),
             "points": [[ts.isoformat(), avg, low, high] for ts, avg, low, high, _count in result.points],
         })

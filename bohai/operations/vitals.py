@@ -120,7 +120,8 @@ def _open_device_alarms(type_code: str | None = None):
 
 def _alarm_counts(sign: str, alarms, index: CountyIndex) -> list[SignValue]:
     by_place: dict[int | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SEVERITIES, 0))
-    by_place[None]  # the city has a value, zero or not
+    for place in [None, *index.by_path.values()]:  # every place has a value, zero or not
+        by_place[place]
     for region_id, severity, n in alarms.values("region_id", "severity").annotate(n=Count("pk")).values_list(
             "region_id", "severity", "n"):
         for place in _places(region_id, index):

@@ -32,7 +32,7 @@ class City:
     """Builds devices, readings and alarms on the `cangzhou` fixture's two counties."""
 
     def __init__(self, cangzhou):
-        self.regions = cangzhou
+        self.regions = cangzhou  # {"city", "cang", "qing", "township"}: devices of 沧县 go to its township
         self.now = timezone.now().replace(second=0, microsecond=0)
         self.types = {}
         for code, (name, category, offline, metrics) in TYPES.items():

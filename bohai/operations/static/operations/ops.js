@@ -100,7 +100,7 @@
         },
       },
       geo: {
-        map: "ops-screen", roam: true, scaleLimit: { min: 0.8, max: 400 }, regions: regions, tooltip: { show: true },
+        map: "ops-screen", roam: true, layoutCenter: ["50%", "50%"], layoutSize: "96%", scaleLimit: { min: 0.8, max: 400 }, regions: regions, tooltip: { show: true },
         label: { show: true, color: "#9fc4ee", fontSize: 12, textBorderColor: "#07121f", textBorderWidth: 2 },
         itemStyle: { areaColor: "#0f2a4a", borderColor: "#4fa3ff", borderWidth: 1 },
         emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#1f4f86" } },
