@@ -126,3 +126,20 @@ def test_api_figures_and_exceedances_within_scope(figures_of_march, officers):
     assert len(found) == 1 and found[0]["permit_number"] == "PW-1" and found[0]["ratio"] == pytest.approx(1.5)
     ordered = city.get("/api/v1/energy/figures?ordering=-total_tce").json()["results"]
     assert [row["enterprise_code"] for row in ordered] == [steel.enterprise_code, glass.enterprise_code]
+
+
+def test_admin_pages_and_coefficient_edit_through_the_action(figures_of_march, make_staff, cangzhou):
+    from bohai.energy.models import CoalCoefficient
+    from bohai.kernel.audit.models import AuditRecord
+
+    actions.load_coefficients(actor="test")
+    admin = signed_in_client(make_staff(None, cangzhou["city"], superuser=True))
+    for model in ("coalcoefficient", "keyenterprise", "monthlyoutput", "emissionpermit", "monthlyenergy", "exceedance"):
+        assert admin.get(f"/admin/energy/{model}/").status_code == 200, model
+    gas = CoalCoefficient.objects.get(carrier="natural_gas")
+    response = admin.post(f"/admin/energy/coalcoefficient/{gas.pk}/change/",
+                          {"kgce_per_unit": "1.1000", "note": "本市管道气实测"})
+    assert response.status_code == 302
+    gas.refresh_from_db()
+    assert gas.kgce_per_unit == Decimal("1.1000") and gas.note == "本市管道气实测"
+    assert AuditRecord.objects.filter(action="energy.coefficient.update").count() == 1
