@@ -13,7 +13,6 @@ readings the platform must reject.
 """
 import hashlib
 import math
-import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -29,14 +28,16 @@ HEATING_SEASON = ((11, 15), (3, 15))   # Cangzhou's public heating season, 15 No
 
 def unit(*parts) -> float:
     """A uniform number in [0, 1) determined by the parts (the simulator's only source of randomness)."""
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
-    return (struct.unpack("<Q", digest)[0] >> 11) / float(1 << 53)
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "little") >> 11) / float(1 << 53)
 
 
 def gaussian(*parts) -> float:
-    """A standard normal number determined by the parts (Box-Muller)."""
-    u1 = max(unit(*parts, "u1"), 1e-12)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * unit(*parts, "u2"))
+    """A standard normal number determined by the parts (Box-Muller on the two halves of one digest)."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    u1 = max(int.from_bytes(digest[:4], "little") / 4294967296.0, 1e-12)
+    u2 = int.from_bytes(digest[4:], "little") / 4294967296.0
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +286,15 @@ class DeviceSignal:
         self._models = {name: profile.get(name) or self._generic(name) for name in names}
         self.factor = 0.8 + 0.4 * unit(self.seed, self.code, "factor")
         self._metric_factor = {name: 0.9 + 0.2 * unit(self.seed, self.code, name, "factor") for name in names}
+        self._drift = {name: self._drift_wave(name) for name in names}
         self.anomaly = ANOMALIES.get(self.type_code)
+        self._windows: dict = {}
+
+    def _drift_wave(self, name: str) -> tuple[float, float]:
+        """(angular frequency, phase) of the metric's slow drift: a wave a few days long."""
+        low, high = DRIFT_PERIOD_DAYS
+        period = 86400 * (low + (high - low) * unit(self.seed, self.code, name, "drift-period"))
+        return 2 * math.pi / period, 2 * math.pi * unit(self.seed, self.code, name, "drift-phase")
 
     def _generic(self, name: str) -> Metric:
         """A metric the profiles do not know: noise around the middle of its valid range."""
@@ -304,16 +313,26 @@ class DeviceSignal:
 
     def _window(self, kind: str, probability: float, minutes: tuple, epoch: float):
         """The (start, end) epoch of a window of `kind` covering `epoch`, or None."""
-        longest = minutes[1] * 60
         slot = int(epoch // SLOT_SECONDS)
-        for candidate in range(slot - math.ceil(longest / SLOT_SECONDS), slot + 1):
-            if unit(self.seed, self.code, kind, candidate) >= probability:
-                continue
-            start = candidate * SLOT_SECONDS + unit(self.seed, self.code, kind, candidate, "start") * SLOT_SECONDS
-            length = 60 * (minutes[0] + (minutes[1] - minutes[0]) * unit(self.seed, self.code, kind, candidate, "len"))
-            if start <= epoch < start + length:
-                return start, start + length
+        for candidate in range(slot - math.ceil(minutes[1] * 60 / SLOT_SECONDS), slot + 1):
+            window = self._slot_window(kind, probability, minutes, candidate)
+            if window is not None and window[0] <= epoch < window[1]:
+                return window
         return None
+
+    def _slot_window(self, kind: str, probability: float, minutes: tuple, slot: int):
+        """The window of `kind` that starts in `slot`, if one does (remembered: neighbouring readings ask again)."""
+        key = (kind, slot)
+        if key not in self._windows:
+            if len(self._windows) > 10_000:
+                self._windows.clear()
+            window = None
+            if unit(self.seed, self.code, kind, slot) < probability:
+                start = (slot + unit(self.seed, self.code, kind, slot, "start")) * SLOT_SECONDS
+                length = 60 * (minutes[0] + (minutes[1] - minutes[0]) * unit(self.seed, self.code, kind, slot, "len"))
+                window = (start, start + length)
+            self._windows[key] = window
+        return self._windows[key]
 
     def is_silent(self, ts: datetime) -> bool:
         return self._window("outage", self.outage_probability, OUTAGE_MINUTES, ts.timestamp()) is not None
@@ -343,10 +362,8 @@ class DeviceSignal:
         level = model.level(moment, factor)
         if self.type_code == "weather" and name == "rainfall":
             level = rain_intensity(self.seed, self.code, moment)
-        drift_period = 86400 * (DRIFT_PERIOD_DAYS[0] + (DRIFT_PERIOD_DAYS[1] - DRIFT_PERIOD_DAYS[0])
-                                * unit(self.seed, self.code, name, "drift-period"))
-        phase = 2 * math.pi * unit(self.seed, self.code, name, "drift-phase")
-        drift = model.drift * math.sin(2 * math.pi * moment.epoch / drift_period + phase)
+        frequency, phase = self._drift[name]
+        drift = model.drift * math.sin(frequency * moment.epoch + phase)
         noise = gaussian(self.seed, self.code, name, moment.epoch)
         value = level * (1 + drift + model.noise * noise) + model.absolute_noise * noise
         if anomaly is not None and name in anomaly.metrics:
