@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bohai.engines.alarms.evaluation import Observation, evaluate
+from bohai.engines.alarms.ruleset import active_rules
 from bohai.engines.telemetry import store
 
 from .directory import DeviceEntry, directory
@@ -189,7 +190,7 @@ def _timestamp(raw, received_at: datetime) -> datetime | None:
 
 def _evaluate_rules(stored_points) -> None:
     """Alarm rules on the newly stored readings; a failing rule never costs the readings (savepoint)."""
-    if not stored_points:
+    if not stored_points or not active_rules().rules:
         return
     observations = []
     for point in stored_points:
