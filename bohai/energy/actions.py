@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bohai.kernel.audit.recording import record, snapshot
@@ -168,6 +169,7 @@ def store_monthly_figures(figures: list[MonthlyEnergy], *, actor, months: list[d
         elif any(getattr(current, name) != getattr(figure, name) for name in FIGURE_FIELDS):
             for name in FIGURE_FIELDS:
                 setattr(current, name, getattr(figure, name))
+            current.computed_at = timezone.now()  # bulk_update does not touch auto_now fields
             changed.append(current)
     MonthlyEnergy.objects.bulk_create(new)
     MonthlyEnergy.objects.bulk_update(changed, [*FIGURE_FIELDS, "computed_at"])

@@ -101,3 +101,11 @@ def test_register_links_the_legal_entity(cangzhou):
     enterprise = actions.register_enterprise(actor="test", enterprise_code=code.lower(), name="沧县链接化工有限公司",
                                              industry="chemical", region=cangzhou["cang"])
     assert enterprise.enterprise_code == code and enterprise.legal_entity == entity
+
+
+def test_a_rewritten_figure_has_a_new_computation_time(metered, make_device):
+    figures.recompute([month(2026, 3)], actor="test", enterprises=[metered])
+    first = MonthlyEnergy.objects.get(enterprise=metered).computed_at
+    write(make_device("EM-STEEL-9", "meter", metered), "steam", [((2026, 3, 3, 3, 0), 1)])
+    figures.recompute([month(2026, 3)], actor="test", enterprises=[metered])
+    assert MonthlyEnergy.objects.get(enterprise=metered).computed_at > first
