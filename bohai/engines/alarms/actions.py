@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from bohai.kernel.audit.recording import actor_label, record, snapshot
 from bohai.kernel.audit.service import Conflict, service_action
 from bohai.kernel.events.outbox import publish
-from bohai.kernel.notifications.actions import notify
+from bohai.kernel.notifications.actions import is_relative_link, notify
 from bohai.kernel.notifications.models import Level
 
 from . import subjects
@@ -191,7 +191,8 @@ def _notify(alarm: Alarm, level: int, now: datetime, *, topic: str) -> int:
     title = _("【%(severity)s告警】%(subject)s") % {"severity": alarm.get_severity_display(), "subject": alarm.subject_label}
     if level > 1:
         title = _("【告警升级·第%(level)d级】%(subject)s") % {"level": level, "subject": alarm.subject_label}
-    notify(users, actor=SYSTEM, title=title[:120], body=alarm.message, link=alarm.subject_link,
+    link = alarm.subject_link if is_relative_link(alarm.subject_link) else ""  # a source's odd link never stops an alarm
+    notify(users, actor=SYSTEM, title=title[:120], body=alarm.message, link=link,
            level=NOTIFICATION_LEVELS.get(alarm.severity, Level.WARNING), topic=topic,
            dedupe_key=f"alarms:{alarm.pk}:level{level}")
     return len(users)

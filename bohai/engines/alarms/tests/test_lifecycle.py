@@ -179,3 +179,19 @@ def test_a_department_sees_only_its_alarms_and_a_county_its_county(tilt_rule, de
         (devices.cang_unit.pk, 2)]
     assert [a.subject_id for a in queries.alarms_for_subject(county, KIND, 8)] == [8]
     assert queries.open_alarms(make_staff("window_clerk", cangzhou["city"])) == []
+
+
+def test_notifications_link_to_the_subject_and_an_odd_link_never_stops_an_alarm(tilt_rule, people, devices):
+    from bohai.engines.alarms import subjects
+
+    evaluate([reading(7, "tilt", 30)], now=T0)
+    assert Notification.objects.get(topic="alarms.raised").link == "/work/iot/devices/7/"
+
+    def odd(ids):
+        return {i: subjects.Subject("外链设备", devices.cang_unit.pk, None, None, None, link="https://evil.example/")
+                for i in ids}
+
+    subjects.register_subject_source(KIND, odd, event_prefix="iot")
+    evaluate([reading(8, "tilt", 30)], now=T0)
+    alarm = Alarm.objects.get(subject_id=8)
+    assert Notification.objects.get(dedupe_key=f"alarms:{alarm.pk}:level1").link == ""
