@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 TELEMETRY_PATH = "/api/v1/iot/devices/{code}/telemetry"
 HTTP_TIMEOUT_SECONDS = 10
 HTTP_QUEUE = 1000
-RECONNECT_SECONDS = (1.0, 30.0)
+RECONNECT_SECONDS = (1.0, 10.0)   # short: a fresh secret reaches the broker within seconds
 MQTT_KEEPALIVE = 60
 
 

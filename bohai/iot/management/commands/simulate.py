@@ -71,9 +71,16 @@ class Command(BaseCommand):
         self._say(_("以每秒 %(rate)s 条经 %(over)s 发送（每台设备每 %(interval).1f 秒一条），Ctrl-C 停止")
                   % {"rate": rate, "over": over.upper(), "interval": interval})
         bar = self._progress_bar(duration, rate)
+        previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
         signal.signal(signal.SIGTERM, _interrupt)   # `bohai serve` stops its simulator with SIGTERM
         report = run(simulated, sender, rate=rate, duration=duration, progress=bar.show if bar else None)
-        sender.close()
+        try:
+            for number in previous:   # under `bohai serve`, Ctrl-C and serve's SIGTERM both arrive: close anyway
+                signal.signal(number, signal.SIG_IGN)
+            sender.close()   # bounded: waits at most a few seconds for the last acknowledgements
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
         if bar:
             bar.show(sender, report)
             bar.close()
