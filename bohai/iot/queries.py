@@ -5,7 +5,10 @@ function that serves a person takes the user and stays within their scope.
 """
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, DateTimeField, Q, QuerySet, Value, When
+
+from bohai.kernel.organisations.models import Organisation
+from bohai.kernel.regions.models import Region
 
 from .models import Device, DeviceStatus, DeviceType
 
@@ -13,8 +16,29 @@ DEVICE_KIND = "iot.device"  # the subject kind of a device in the alarms engine
 
 
 def visible_devices(user) -> QuerySet:
-    """Devices the user may see (their region and department scope)."""
-    return Device.objects.restrict(user, "view")
+    """Devices the user may see (their region and department scope): the same rows as
+    `Device.objects.restrict(user, "view")`, written as `region_id IN (regions under the scope)` instead of a join
+    on the region's path: over 100,000 devices SQLite plans the join with LIKE several times slower, which the
+    map's device layer (one grouped pass over every device in view) cannot afford."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Device.objects.none()
+    if user.is_superuser:
+        return Device.objects.all()
+    scopes = user.scopes_for("iot.view_device")
+    if not scopes:
+        return Device.objects.none()
+    condition = Q()
+    for region_path, organisation_path in scopes:
+        part = Q(region_id__in=regions_under(region_path))
+        if organisation_path:
+            part &= Q(organisation_id__in=Organisation.objects.filter(path__startswith=organisation_path).values("pk"))
+        condition |= part
+    return Device.objects.filter(condition)
+
+
+def regions_under(path: str) -> QuerySet:
+    """Ids of the region with this path and every region below it (a subquery)."""
+    return Region.objects.filter(path__startswith=path).values("pk")
 
 
 def device_in_scope(user, code: str) -> Device:
@@ -37,14 +61,14 @@ def active_devices(type_code: str | None = None) -> QuerySet:
 
 
 def online_condition(now: datetime) -> Q:
-    """Q for a device heard from within its type's `offline_after_minutes` (one term per distinct threshold)."""
-    by_minutes: dict[int, list[int]] = {}
-    for type_id, minutes in DeviceType.objects.values_list("pk", "offline_after_minutes"):
-        by_minutes.setdefault(minutes, []).append(type_id)
-    condition = Q(pk__in=[])
-    for minutes, type_ids in by_minutes.items():
-        condition |= Q(device_type_id__in=type_ids, last_seen_at__gte=now - timedelta(minutes=minutes))
-    return condition
+    """Q for a device heard from within its type's `offline_after_minutes`: one comparison per row against its
+    type's cutoff (a CASE on the type), which grouped passes over many devices evaluate much faster than an OR
+    of one term per type."""
+    cutoffs = [When(device_type_id=type_id, then=Value(now - timedelta(minutes=minutes)))
+               for type_id, minutes in DeviceType.objects.values_list("pk", "offline_after_minutes")]
+    if not cutoffs:
+        return Q(pk__in=[])
+    return Q(last_seen_at__gte=Case(*cutoffs, default=None, output_field=DateTimeField()))
 
 
 def is_online(device: Device, now: datetime) -> bool:

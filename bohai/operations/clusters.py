@@ -7,7 +7,7 @@ else "offline". Retired devices are not drawn.
 """
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, F, FloatField, IntegerField, Q
+from django.db.models import Avg, Count, F, IntegerField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -46,7 +46,7 @@ def devices_in(user, bbox: BBox, *, type_code: str | None = None, region_path: s
     if type_code:
         rows = rows.filter(device_type__code=type_code)
     if region_path:
-        rows = rows.filter(region__path__startswith=region_path)
+        rows = rows.filter(region_id__in=devices.regions_under(region_path))
     return rows.order_by()
 
 
@@ -62,7 +62,7 @@ def clusters(user, bbox: BBox, zoom: float, *, type_code: str | None = None, reg
     grouped = list(
         rows.annotate(gx=Cast(F("lng") / cell, IntegerField()), gy=Cast(F("lat") / cell, IntegerField()))
         .values("gx", "gy")
-        .annotate(n=Count("pk"), lng=Avg(Cast("lng", FloatField())), lat=Avg(Cast("lat", FloatField())),
+        .annotate(n=Count("pk"), lng=Avg("lng"), lat=Avg("lat"),
                   alarm=Count("pk", filter=alarmed),
                   online=Count("pk", filter=~alarmed & devices.online_condition(now) & Q(status=DeviceStatus.ACTIVE)))
     )

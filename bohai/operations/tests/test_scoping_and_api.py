@@ -151,3 +151,30 @@ def test_the_device_type_page_lists_devices_in_scope(client_for, officers, scene
     assert page.status_code == 200
     assert [row["device"].code for row in page.context["rows"]] == [scene["cang_pipe"].code]
     assert page.context["rows"][0]["status"] == "alarm"
+
+
+def test_visible_devices_are_the_rows_restrict_gives(make_staff, cangzhou, city, scene):
+    from bohai.iot.models import Device
+    from bohai.iot.queries import visible_devices
+    from bohai.kernel.accounts.models import User
+
+    users = [make_staff("county_officer", cangzhou["cang"]), make_staff("ops_duty_officer", cangzhou["city"]),
+             make_staff("county_officer", cangzhou["township"]), make_staff(None, cangzhou["city"]),
+             User.objects.create_superuser(username="root-ops", password="x")]
+    city.device("water_supply", "cang", organisation=organisation_in(cangzhou["cang"], "gas"))
+
+    for user in users:
+        assert set(visible_devices(user)) == set(Device.objects.restrict(user, "view")), user
+    assert visible_devices(users[0]).count() == 4 and visible_devices(users[3]).count() == 0
+
+
+def test_online_means_heard_within_the_types_offline_time(city):
+    from bohai.iot.models import Device
+    from bohai.iot.queries import online_condition
+
+    fresh = city.device("gas_pipeline", "cang", seen_minutes_ago=9)        # 10 minutes for gas pipelines
+    city.device("gas_pipeline", "cang", seen_minutes_ago=11)
+    slow = city.device("manhole_cover", "cang", seen_minutes_ago=1400)     # 1,500 minutes for manhole covers
+    city.device("manhole_cover", "cang", seen_minutes_ago=None)
+
+    assert set(Device.objects.filter(online_condition(city.now))) == {fresh, slow}
