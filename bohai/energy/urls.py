@@ -9,4 +9,5 @@ urlpatterns = [
     path("work/energy/industry/export/", views.industry_export, name="industry_export"),
     path("work/energy/enterprises/<str:code>/", views.enterprise, name="enterprise"),
     path("work/energy/enterprises/<str:code>/export/", views.enterprise_export, name="enterprise_export"),
+    path("work/energy/enterprises/<str:code>/output/", views.record_output, name="record_output"),
 ]

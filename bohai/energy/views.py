@@ -3,16 +3,18 @@ exceedances, the monthly report per industry, and the XLSX downloads of the two 
 within the user's scope (`restrict`); an enterprise outside it answers 404."""
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bohai.engines.workdays.periods import add_months
 from bohai.kernel.pages.access import staff_required
 
-from . import reports
+from . import actions, reports
 from .figures import current_month
 from .models import EmissionPermit, Industry, KeyEnterprise
 
@@ -77,7 +79,40 @@ def enterprise(request, code: str):
         "problem": problem, "charts": charts,
         "exceedances": found.exceedances.select_related("permit").order_by("-hour")[:EXCEEDANCES_SHOWN],
         "permits": EmissionPermit.objects.filter(enterprise=found).order_by("pollutant", "-valid_from"),
+        "may_record_output": _may(request.user, OUTPUT_PERMISSION, found),
     })
+
+
+OUTPUT_PERMISSION = "energy.add_monthlyoutput"
+
+
+def _may(user, permission: str, enterprise: KeyEnterprise) -> bool:
+    """Whether one of the user's assignments granting `permission` covers the enterprise's region."""
+    if user.is_superuser:
+        return True
+    return any(enterprise.region.path.startswith(path) for path, _unit in user.scopes_for(permission))
+
+
+@staff_required
+@require_POST
+def record_output(request, code: str):
+    """The month's output value and product quantity, entered by an energy officer on the enterprise page."""
+    found = KeyEnterprise.objects.select_related("region").get_in_scope(request.user, "view", enterprise_code=code)
+    if not _may(request.user, OUTPUT_PERMISSION, found):
+        raise PermissionDenied
+    try:
+        month = datetime.strptime(request.POST.get("month", "").strip(), "%Y-%m").date()
+        actions.record_output(actor=request.user, enterprise=found, month=month,
+                              output_value=request.POST.get("output_value", "").strip() or None,
+                              product_quantity=request.POST.get("product_quantity", "").strip() or None,
+                              product_unit=request.POST.get("product_unit", ""))
+    except ValueError:
+        messages.error(request, _("月份应为 YYYY-MM"))
+    except ValidationError as error:
+        messages.error(request, "；".join(message for messages_ in error.message_dict.values() for message in messages_))
+    else:
+        messages.success(request, _("%(month)s 产出已登记，月度能耗强度将在下次计算时更新") % {"month": f"{month:%Y-%m}"})
+    return redirect(f"{found.get_absolute_url()}?month={request.POST.get('month', '')}")
 
 
 @staff_required

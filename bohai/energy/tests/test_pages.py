@@ -143,3 +143,22 @@ def test_admin_pages_and_coefficient_edit_through_the_action(figures_of_march, m
     gas.refresh_from_db()
     assert gas.kgce_per_unit == Decimal("1.1000") and gas.note == "本市管道气实测"
     assert AuditRecord.objects.filter(action="energy.coefficient.update").count() == 1
+
+
+def test_an_officer_records_output_on_the_enterprise_page(figures_of_march, officers, make_staff, cangzhou):
+    from bohai.energy.models import MonthlyOutput
+
+    steel, _glass = figures_of_march
+    url = f"/work/energy/enterprises/{steel.enterprise_code}/output/"
+    client = signed_in_client(officers["cang"])
+    response = client.post(url, {"month": "2026-04", "output_value": "1234.5", "product_quantity": "",
+                                 "product_unit": ""})
+    assert response.status_code == 302
+    assert MonthlyOutput.objects.get(enterprise=steel, month=date(2026, 4, 1)).output_value == Decimal("1234.50")
+    refused = client.post(url, {"month": "2026-05"}, follow=True)
+    assert "产值和产量至少填写一项" in refused.content.decode()
+    assert signed_in_client(officers["qing"]).post(url, {"month": "2026-04", "output_value": "1"}).status_code == 404
+    reader = make_staff("city_officer", cangzhou["city"])  # may read the figures, not enter output
+    assert signed_in_client(reader).post(url, {"month": "2026-04", "output_value": "1"}).status_code == 403
+    page = signed_in_client(reader).get(f"/work/energy/enterprises/{steel.enterprise_code}/")
+    assert page.status_code == 200 and 'data-form="output"' not in page.content.decode()
