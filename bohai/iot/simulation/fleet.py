@@ -47,6 +47,7 @@ OWNER_FUNCTIONS = {
 ENTERPRISE_TYPES = ("energy_meter", "emission_monitor")
 INDUSTRIAL = ("石油化工", "管道装备", "法兰管件", "五金", "塑料制品", "纸箱包装机械", "海盐", "新能源", "电子机箱",
               "食品", "建筑", "红木家具", "裘皮")
+ENTERPRISES_AT_MOST = 40   # the energy demo adopts at most 40 device owners as key enterprises
 SEAT_WEIGHT = 3      # the city seat's districts hold more of the city's infrastructure
 ROADS = ("解放路", "永济路", "北京路", "朝阳大街", "黄河路", "长芦大道", "光荣路", "新华路", "御河路", "浮阳大道",
          "迎宾大道", "水月寺大街", "颐和路", "维明路", "清池大道", "运河东路", "建设大街", "人民路", "育红路", "文庙街")
@@ -61,6 +62,7 @@ class PlannedDevice:
     lng: float
     lat: float
     address: str
+    enterprise_code: str = ""
 
 
 @dataclass
@@ -82,6 +84,7 @@ class FleetPlanner:
         self.types = {t.code: t for t in DeviceType.objects.filter(code__in=TYPE_WEIGHTS)}
         self.counties = _counties_with_boundaries()
         self.weights = [SEAT_WEIGHT if county.key in _seat_keys() else 1 for county, _ in self.counties]
+        self.enterprises = monitored_enterprises(ENTERPRISES_AT_MOST)
 
     def plan(self, prefix: str, count: int) -> list[PlannedDevice]:
         if not self.types or not self.counties:
@@ -94,12 +97,19 @@ class FleetPlanner:
         number = numbers[type_code] = numbers.get(type_code, 0) + 1
         rng = random.Random(f"{self.seed}:{prefix}:{type_code}:{number}")
         county, geometry = rng.choices(self.counties, weights=self.weights)[0]
+        name = f"{county.name}{self.types[type_code].name}{number:03d}"
+        enterprise = None
+        if type_code in ENTERPRISE_TYPES and self.enterprises:
+            # Meter n and monitor n stand at the same enterprise, in its county.
+            enterprise = self.enterprises[(number - 1) % len(self.enterprises)]
+            county, geometry = next(((c, g) for c, g in self.counties if c.key == enterprise.county_key),
+                                    (county, geometry))
+            name = f"{enterprise.name[:80]}{self.types[type_code].name}"
         lng, lat = _point_inside(rng, geometry)
         road = ROADS[rng.randrange(len(ROADS))]
         address = f"{county.name}{road}{rng.randint(1, 300)}号附近"
-        name = f"{county.name}{self.types[type_code].name}{number:03d}"
         return PlannedDevice(f"{prefix}-{TYPE_SHORT[type_code]}-{number:04d}", name, type_code, county.key,
-                             round(lng, 6), round(lat, 6), address)
+                             round(lng, 6), round(lat, 6), address, enterprise.code if enterprise else "")
 
 
 def interleaved_types(type_codes: list[str], count: int) -> list[str]:
@@ -167,19 +177,31 @@ class Owners:
         return None
 
 
-def enterprise_codes(limit: int) -> list[str]:
-    """USCCs for energy meters and CEMS: the energy system's key enterprises, else industrial legal entities."""
+@dataclass(frozen=True)
+class Enterprise:
+    code: str
+    name: str
+    county_key: str
+
+
+def monitored_enterprises(limit: int) -> list[Enterprise]:
+    """Where energy meters and CEMS stand: the energy system's key enterprises, else industrial legal entities."""
     try:
         from bohai.energy.models import KeyEnterprise
 
-        codes = list(KeyEnterprise.objects.filter(active=True).order_by("enterprise_code")
-                     .values_list("enterprise_code", flat=True)[:limit])
+        rows = list(KeyEnterprise.objects.filter(active=True).order_by("enterprise_code")
+                    .values_list("enterprise_code", "name", "region__path")[:limit])
     except (ImportError, LookupError):
-        codes = []
-    if codes:
-        return codes
-    return list(LegalEntity.objects.filter(entity_type="enterprise", industry__in=INDUSTRIAL)
-                .order_by("credit_code").values_list("credit_code", flat=True)[:limit])
+        rows = []
+    if not rows:
+        rows = list(LegalEntity.objects.filter(entity_type="enterprise", industry__in=INDUSTRIAL)
+                    .order_by("credit_code").values_list("credit_code", "name", "region__path")[:limit])
+    return [Enterprise(code, name, _county_key(path)) for code, name, path in rows]
+
+
+def _county_key(path: str) -> str:
+    parts = path.strip("/").split("/")
+    return parts[1] if len(parts) > 1 else ""
 
 
 def register_planned(plan: list[PlannedDevice], *, actor) -> int:
@@ -192,20 +214,16 @@ def register_planned(plan: list[PlannedDevice], *, actor) -> int:
         return 0
     types = {t.code: t for t in DeviceType.objects.filter(code__in={p.type_code for p in missing})}
     owners = Owners()
-    companies = enterprise_codes(200)
     created = 0
     for planned in missing:
-        enterprise = ""
-        if planned.type_code in ENTERPRISE_TYPES:
-            if not companies:
-                continue
-            enterprise = companies[int(planned.code.rsplit("-", 1)[1]) % len(companies)]
+        if planned.type_code in ENTERPRISE_TYPES and not planned.enterprise_code:
+            continue
         organisation = owners.owner(planned.type_code, planned.county_key)
         if organisation is None:
             continue
         register_device(actor=actor, code=planned.code, name=planned.name, device_type=types[planned.type_code],
                         organisation=organisation, lng=planned.lng, lat=planned.lat, address=planned.address,
-                        enterprise_code=enterprise)
+                        enterprise_code=planned.enterprise_code)
         created += 1
     return created
 

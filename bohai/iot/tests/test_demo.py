@@ -61,7 +61,14 @@ def test_demo_devices_cover_every_type_and_county_with_their_departments_and_his
         assert device.organisation.function in OWNER_FUNCTIONS[device.device_type.code]
         assert device.region.path.startswith("/130900/")
         assert bool(device.enterprise_code) == (device.device_type.code in ENTERPRISE_TYPES)
-    assert LegalEntity.objects.filter(credit_code__in=[d.enterprise_code for d in devices]).exists()
+    at_enterprises = [d for d in devices if d.enterprise_code]
+    names = dict(LegalEntity.objects.values_list("credit_code", "name"))
+    for device in at_enterprises:     # in the enterprise's county, named after it
+        assert device.region.path.startswith("/130900/130930/")
+        assert device.name.startswith(names[device.enterprise_code])
+    meters = {d.code.rsplit("-", 1)[1]: d.enterprise_code for d in at_enterprises if d.code.startswith("DEMO-EM-")}
+    monitors = {d.code.rsplit("-", 1)[1]: d.enterprise_code for d in at_enterprises if d.code.startswith("DEMO-CEMS-")}
+    assert meters == monitors and len(set(meters.values())) == 3
 
     # A few hours of history, up to about now, for every device that was not in an outage all along.
     now = timezone.now()
