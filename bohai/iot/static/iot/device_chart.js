@@ -23,7 +23,7 @@
           tooltip: { trigger: "axis" },
           legend: { data: ["平均", "最小", "最大"], top: 0 },
           dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8 }],
-          xAxis: { type: "time" },
+          xAxis: { type: "time", axisLabel: { hideOverlap: true, formatter: { year: "{yyyy}", month: "{M}月", day: "{MM}-{dd}", hour: "{HH}:{mm}", minute: "{HH}:{mm}" } } },
           yAxis: { type: "value", name: state.unit, scale: true },
           series: [
             { name: "平均", type: "line", showSymbol: false, data: points.map(function (p) { return [p[0], p[1]]; }) },
