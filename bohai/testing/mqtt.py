@@ -203,6 +203,14 @@ class WorkerProcess:
             cwd=REPO_ROOT, env=worker_environment(self.broker), stdout=stream, stderr=subprocess.STDOUT)
         stream.close()
 
+    def wait_subscribed(self, timeout: float = 60) -> None:
+        """Until the worker's subscription stands: before it, the broker keeps no session to queue messages in."""
+        deadline = time.monotonic() + timeout
+        while "subscribed to" not in self.output():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not subscribe:\n{self.output()}")
+            time.sleep(0.1)
+
     def kill(self) -> None:
         """kill -9: no goodbye, nothing flushed, whatever it held unacknowledged comes again."""
         self.process.kill()

@@ -100,6 +100,7 @@ class IngestionWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _connect_properties(self):
@@ -122,6 +123,13 @@ class IngestionWorker:
         self._connected.set()
         log.info("connected to %s:%s (session present: %s)", self.options.host, self.options.port,
                     flags.session_present)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            log.error("the broker refused the subscription %s: %s", self.options.subscription, refused[0])
+        else:
+            log.info("subscribed to %s", self.options.subscription)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self._connected.clear()

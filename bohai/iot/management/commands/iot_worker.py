@@ -1,4 +1,5 @@
 """`bohai iot_worker`: take device messages from the broker into the ingestion pipeline until SIGTERM."""
+import faulthandler
 import logging
 import signal
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             host=host, port=port, username=user, password=password, client_id=options["client_id"],
             subscription=WORKER_SUBSCRIPTION, batch_size=options["batch_size"], batch_wait=options["batch_wait"],
             log_every=options["log_every"]))
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where is it stuck?
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signal_number, lambda *_: worker.stop())
         totals = worker.run()

@@ -1,0 +1,113 @@
+"""Accepted data is never lost nor stored twice: the worker killed, the broker restarted, the database gone,
+each in the middle of a stream. The worker runs as a subprocess (`bohai iot_worker`), as in production.
+
+Run on SQLite (`pytest`) and on PostgreSQL (`BOHAI_DATABASE_URL=postgres://… pytest`).
+"""
+import sqlite3
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+
+from bohai.iot.models import Rejection
+from bohai.iot.tests.mqtt_streams import DeviceStream, assert_stored_exactly_once, stored_points, wait_for
+
+pytestmark = [pytest.mark.mqtt, pytest.mark.django_db(transaction=True)]
+
+DEVICES = 8
+MESSAGES = 150
+
+
+def start_stream(mqtt_broker, mqtt_devices, ingestion_worker) -> DeviceStream:
+    ingestion_worker.start()
+    ingestion_worker.wait_subscribed()
+    stream = DeviceStream(mqtt_broker, mqtt_devices(DEVICES), messages=MESSAGES)
+    stream.start()
+    return stream
+
+
+def wait_until_mid_stream(stream: DeviceStream, ingestion_worker) -> int:
+    share = stream.expected_points // 5
+    assert wait_for(lambda: stored_points(stream.devices) >= share, 60), ingestion_worker.output()
+    stored = stored_points(stream.devices)
+    assert stored < stream.expected_points, "the stream ended before the failure: nothing was tested"
+    return stored
+
+
+def test_every_reading_is_stored_exactly_once_across_a_worker_kill(mqtt_broker, mqtt_devices, ingestion_worker):
+    stream = start_stream(mqtt_broker, mqtt_devices, ingestion_worker)
+    wait_until_mid_stream(stream, ingestion_worker)
+
+    ingestion_worker.kill()  # SIGKILL: batches in hand, stored or not, are unacknowledged
+    at_kill = stored_points(stream.devices)
+    time.sleep(1.0)  # the stream goes on; the broker queues it in the worker's session
+    assert stored_points(stream.devices) == at_kill
+    ingestion_worker.start()
+
+    assert_stored_exactly_once(stream, diagnostics=ingestion_worker.output)
+    assert not Rejection.objects.exists()
+
+
+def test_every_reading_is_stored_exactly_once_across_a_broker_restart(mqtt_broker, mqtt_devices, ingestion_worker):
+    stream = start_stream(mqtt_broker, mqtt_devices, ingestion_worker)
+    wait_until_mid_stream(stream, ingestion_worker)
+
+    # The broker saves its sessions on the way down: the worker's queue, and messages out to it unacknowledged;
+    # the publishers keep what it had not acknowledged to them and send it again once it is back.
+    mqtt_broker.restart(pause=1.0)
+
+    assert_stored_exactly_once(stream, diagnostics=ingestion_worker.output)
+    assert "session present: True" in ingestion_worker.output() or "disconnected" in ingestion_worker.output()
+    assert not Rejection.objects.exists()
+
+
+def test_every_reading_is_stored_exactly_once_across_a_database_outage(mqtt_broker, mqtt_devices, ingestion_worker):
+    """On PostgreSQL the test database refuses connections for a few seconds and every backend serving it is
+    terminated (`pg_terminate_backend`), which is what the worker sees of a restart; restarting the cluster
+    itself (`pg_ctlcluster 15 main restart`) would also cut the other test runs sharing this machine's server.
+    On SQLite another connection holds the write lock longer than the worker's busy timeout (20 s), so the
+    worker's batch fails with "database is locked" and must be retried."""
+    stream = start_stream(mqtt_broker, mqtt_devices, ingestion_worker)
+    wait_until_mid_stream(stream, ingestion_worker)
+
+    if connection.vendor == "postgresql":
+        outage = threading.Thread(target=postgres_outage, args=(4.0,))
+    else:
+        outage = threading.Thread(target=sqlite_write_lock, args=(21.0,))
+    outage.start()
+    outage.join()
+
+    assert_stored_exactly_once(stream, diagnostics=ingestion_worker.output)
+    assert "database unavailable" in ingestion_worker.output()
+    assert not Rejection.objects.exists()
+
+
+def postgres_outage(seconds: float) -> None:
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own_backend = cursor.fetchone()[0]
+    settings = connection.settings_dict
+    admin_url = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        try:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s AND pid <> %s", [name, own_backend])
+                time.sleep(0.5)
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+
+
+def sqlite_write_lock(seconds: float) -> None:
+    holder = sqlite3.connect(connection.settings_dict["NAME"], timeout=30, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        time.sleep(seconds)
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
