@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import shapely
 from django.conf import settings
+from django.db.models import Q
 
 from bohai.kernel.identities.models import LegalEntity
 from bohai.kernel.organisations.models import Organisation
@@ -230,8 +231,6 @@ def register_planned(plan: list[PlannedDevice], *, actor) -> int:
 
 def owned_devices():
     """The simulator's active devices, with their types and metrics loaded."""
-    from django.db.models import Q
-
     owned = Q()
     for prefix in OWNED_PREFIXES:
         owned |= Q(code__startswith=prefix)
@@ -257,8 +256,8 @@ def _interleaved(devices: list[Device]) -> list[Device]:
     for device in sorted(devices, key=lambda d: d.code):
         type_code = device.device_type.code
         rank[type_code] = rank.get(type_code, 0) + 1
-        keyed.append(((rank[type_code]) / TYPE_WEIGHTS.get(type_code, 1), device.code, device))
-    return [device for *_key, device in sorted(keyed, key=lambda k: (k[0], k[1]))]
+        keyed.append((rank[type_code] / TYPE_WEIGHTS.get(type_code, 1), device.code, device))
+    return [device for _share, _code, device in sorted(keyed, key=lambda k: k[:2])]
 
 
 def signal_for(device: Device, *, seed: int, interval_seconds: float,
