@@ -31,21 +31,22 @@ def find(start: datetime, end: datetime, enterprises=None) -> list[Exceedance]:
     permits: dict[tuple[int, str], list[EmissionPermit]] = {}
     for permit in EmissionPermit.objects.filter(enterprise__in=enterprises):
         permits.setdefault((permit.enterprise_id, permit.pollutant), []).append(permit)
+    monitors = [m for ms in sources.emission_monitors(list(by_code)).values() for m in ms]
+    averages = sources.hourly_averages(monitors, sources.POLLUTANTS, start, end)
     found = []
-    for code, monitors in sources.emission_monitors(list(by_code)).items():
-        enterprise = by_code[code]
+    for monitor in monitors:
+        enterprise = by_code[monitor.enterprise_code]
         for pollutant in sources.POLLUTANTS:
             limits = permits.get((enterprise.pk, pollutant))
-            if not limits:
-                continue
-            for monitor in monitors:
-                found.extend(_over_limit(enterprise, monitor, pollutant, limits, start, end))
+            hours = averages.get((monitor.pk, pollutant), [])
+            if limits and hours:
+                found.extend(_over_limit(enterprise, monitor, pollutant, limits, hours))
     return found
 
 
-def _over_limit(enterprise, monitor, pollutant, limits, start, end) -> list[Exceedance]:
+def _over_limit(enterprise, monitor, pollutant, limits, hourly_averages) -> list[Exceedance]:
     found = []
-    for hourly in sources.hourly_averages(monitor, pollutant, start, end):
+    for hourly in hourly_averages:
         permit = permit_at(limits, hourly.hour)
         if permit is None or Decimal(repr(hourly.average)) <= permit.limit_mg_m3:
             continue

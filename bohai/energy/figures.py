@@ -41,13 +41,12 @@ def months_between(first: date, last: date) -> list[date]:
     return months
 
 
-def compute(enterprise: KeyEnterprise, month: date, meters: list[sources.DeviceRef],
+def compute(enterprise: KeyEnterprise, month: date, amounts: dict, meters: int,
             coefficients: conversion.Coefficients, output: MonthlyOutput | None) -> MonthlyEnergy:
-    """The (unsaved) figure of one enterprise and month."""
-    start, end = month_bounds(month)
-    amounts = {carrier: Decimal(repr(value)).quantize(AMOUNT_PLACES)
-               for carrier, value in sources.consumption(meters, start, end).items()}
-    figure = MonthlyEnergy(enterprise=enterprise, month=month, meters=len(meters),
+    """The (unsaved) figure of one enterprise and month from its amounts per carrier."""
+    amounts = {carrier: Decimal(repr(float(amounts.get(carrier, 0.0)))).quantize(AMOUNT_PLACES)
+               for carrier in sources.CARRIERS}
+    figure = MonthlyEnergy(enterprise=enterprise, month=month, meters=meters,
                            **{FIELD_OF_CARRIER[carrier]: amount for carrier, amount in amounts.items()})
     figure.total_tce = conversion.to_tce(amounts, coefficients.for_enterprise(enterprise.natural_gas_kgce))
     if output is not None:
@@ -66,10 +65,12 @@ def recompute(months: list[date], *, actor, enterprises=None) -> dict:
     if not months or not enterprises:
         return {"created": 0, "updated": 0, "unchanged": 0}
     meters = sources.energy_meters([e.enterprise_code for e in enterprises])
+    amounts = sources.monthly_consumption(meters, months)
     coefficients = conversion.current_coefficients()
     outputs = {(o.enterprise_id, o.month): o for o in MonthlyOutput.objects.filter(
         enterprise__in=enterprises, month__in=months)}
-    figures = [compute(enterprise, month, meters.get(enterprise.enterprise_code, []), coefficients,
+    figures = [compute(enterprise, month, amounts.get((enterprise.enterprise_code, month), {}),
+                       len(meters.get(enterprise.enterprise_code, [])), coefficients,
                        outputs.get((enterprise.pk, month)))
                for enterprise in enterprises for month in months]
     return actions.store_monthly_figures(figures, actor=actor, months=months)

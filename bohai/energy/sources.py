@@ -7,15 +7,19 @@ amount consumed since the previous one) and CEMS monitors devices of type `emiss
 particulates in mg/m³). A device belongs to the enterprise whose USCC is its `enterprise_code`. Retired
 devices still count for the periods they reported in; devices are never written here.
 
-Readings are read with `telemetry.store.query`: a period's consumption is the sum of its points'
-average × count (daily rollups for a month, so a month costs one small query per series), and an hour's
-concentration the average of that hour's rollup.
+Readings are read from the telemetry store's rollups with `store.export_rows`, all series in one pass: a month's
+consumption is the sum of its (Beijing) daily rollups' average × count, and an hour's concentration is that
+hour's rollup average. One pass instead of one `store.query` per series and month: at 200 enterprises with two
+meters each, a year's recompute went from 59,000 queries (29 s on PostgreSQL) to a few hundred
+(benchmarks/bench_energy_jobs.py).
 """
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from bohai.engines.telemetry import store
+from bohai.engines.workdays.periods import add_months
 
 from .models import Carrier, Pollutant
 
@@ -23,6 +27,7 @@ ENERGY_METER = "energy_meter"
 EMISSION_MONITOR = "emission_monitor"
 CARRIERS = tuple(Carrier.values)
 POLLUTANTS = tuple(Pollutant.values)
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -60,29 +65,47 @@ def emission_monitors(enterprise_codes=None) -> dict[str, list[DeviceRef]]:
     return devices_by_enterprise(EMISSION_MONITOR, enterprise_codes)
 
 
-def consumption(meters: list[DeviceRef], start: datetime, end: datetime) -> dict[str, float]:
-    """Amount of each carrier the meters recorded in [start, end): the sum of their interval readings."""
-    totals = dict.fromkeys(CARRIERS, 0.0)
-    days = max(1, int((end - start) / timedelta(days=1)) + 1)
-    for meter in meters:
-        for carrier, series_id in store.series_ids(meter.pk, CARRIERS).items():
-            result = store.query(series_id, start, end, budget=days)
-            totals[carrier] += sum(average * count for _ts, average, _low, _high, count in result.points)
+def monthly_consumption(meters: dict[str, list[DeviceRef]], months: list[date]) -> dict[tuple[str, date], dict]:
+    """{(enterprise USCC, month): {carrier: amount}} for the given Beijing months: the sum of the meters' interval
+    readings, read from the daily rollups of every meter's series in one pass."""
+    if not months or not meters:
+        return {}
+    owner: dict[int, tuple[str, str]] = {}
+    for enterprise_code, devices in meters.items():
+        for device in devices:
+            for carrier, series_id in store.series_ids(device.pk, CARRIERS).items():
+                owner[series_id] = (enterprise_code, carrier)
+    wanted = set(months)
+    start, end = _local_midnight(min(months)), _local_midnight(add_months(max(months), 1))
+    totals: dict[tuple[str, date], dict] = {}
+    for series_id, bucket, average, _low, _high, count in store.export_rows(sorted(owner), start, end,
+                                                                            resolution="day"):
+        month = bucket.astimezone(BEIJING).date().replace(day=1)
+        if month not in wanted:
+            continue
+        enterprise_code, carrier = owner[series_id]
+        amounts = totals.setdefault((enterprise_code, month), dict.fromkeys(CARRIERS, 0.0))
+        amounts[carrier] += average * count
     return totals
 
 
-def hourly_averages(monitor: DeviceRef, pollutant: str, start: datetime, end: datetime) -> list[HourlyAverage]:
-    """The monitor's average concentration of a pollutant in each hour of [start, end) that has readings."""
-    hours = max(1, int((end - start) / timedelta(hours=1)) + 1)
-    series_id = store.series_ids(monitor.pk, [pollutant])[pollutant]
-    result = store.query(series_id, start, end, budget=hours)
-    # Raw points come back when they are few: fold them into hours the same way the rollup does.
-    sums: dict[datetime, list[float]] = {}
-    for ts, average, _low, _high, count in result.points:
-        hour = ts.replace(minute=0, second=0, microsecond=0)
-        if not start <= hour < end:
-            continue
-        bucket = sums.setdefault(hour, [0.0, 0])
-        bucket[0] += average * count
-        bucket[1] += count
-    return [HourlyAverage(hour, total / count, count) for hour, (total, count) in sorted(sums.items()) if count]
+def hourly_averages(monitors: list[DeviceRef], pollutants, start: datetime, end: datetime
+                    ) -> dict[tuple[int, str], list[HourlyAverage]]:
+    """{(monitor pk, pollutant): hourly averages} in the complete hours of [start, end) that have readings, from
+    the hourly rollups of every monitor's series in one pass."""
+    owner: dict[int, tuple[int, str]] = {}
+    for monitor in monitors:
+        for pollutant, series_id in store.series_ids(monitor.pk, pollutants).items():
+            owner[series_id] = (monitor.pk, pollutant)
+    found: dict[tuple[int, str], list[HourlyAverage]] = {}
+    if not owner:
+        return found
+    for series_id, hour, average, _low, _high, count in store.export_rows(sorted(owner), start, end,
+                                                                          resolution="hour"):
+        if count and start <= hour < end:
+            found.setdefault(owner[series_id], []).append(HourlyAverage(hour, average, count))
+    return found
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=BEIJING)
