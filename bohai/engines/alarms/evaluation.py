@@ -31,7 +31,6 @@ from .models import OPEN_STATES, Alarm, ClearedHow, ConditionKind, SubjectMetric
 from .ruleset import active_rules
 
 QUERY_CHUNK = 2000
-UPSERT_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +172,9 @@ def _stored_history(missing: dict[str, set[int]]) -> dict:
     with connection.cursor() as cursor:
         for kind, ids in missing.items():
             for chunk in _chunks(sorted(ids), QUERY_CHUNK):
+                among, ids = _among("subject_id", chunk)
                 cursor.execute(f"SELECT subject_id, metric, last_ts, last_value FROM {table} WHERE subject_kind = %s "
-                               f"AND subject_id IN ({', '.join(['%s'] * len(chunk))})", [kind, *chunk])
+                               f"AND {among}", [kind, *ids])
                 for subject_id, metric, last_ts, last_value in cursor.fetchall():
                     found[(kind, subject_id, metric)] = (aware(last_ts), last_value)
     return found
@@ -203,9 +203,9 @@ def _open_alarms(batches) -> dict[tuple[int, str, int], int]:
     with connection.cursor() as cursor:
         for kind, ids in by_kind.items():
             for chunk in _chunks(sorted(ids), QUERY_CHUNK):
+                among, ids = _among("subject_id", chunk)
                 cursor.execute(f"SELECT id, rule_id, subject_id FROM {table} WHERE subject_kind = %s AND state IN "
-                               f"(%s, %s) AND subject_id IN ({', '.join(['%s'] * len(chunk))})",
-                               [kind, *OPEN_STATES, *chunk])
+                               f"(%s, %s) AND {among}", [kind, *OPEN_STATES, *ids])
                 for alarm_id, rule_id, subject_id in cursor.fetchall():
                     found[(rule_id, kind, subject_id)] = alarm_id
     return found
@@ -237,11 +237,10 @@ def _store_last_readings(batches, now: datetime) -> None:
     rows = [(kind, subject_id, metric, latest[key][1], adapt(ts), latest[key][0].value, updated_at)
             for key, ts in written for kind, subject_id, metric in (key,)]
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":  # in-process: one prepared statement, rows bound in C
-            cursor.executemany(_upsert_statement(1), rows)
-            return
-        for chunk in _chunks(rows, UPSERT_CHUNK):
-            cursor.execute(_upsert_statement(len(chunk)), [value for row in chunk for value in row])
+        if connection.vendor == "postgresql":  # seven arrays: psycopg never parses a statement of thousands of %s
+            cursor.execute(_upsert_statement(_POSTGRES_ROWS), [list(column) for column in zip(*rows)])
+        else:  # in-process: one prepared statement, rows bound in C
+            cursor.executemany(_upsert_statement("VALUES (%s, %s, %s, %s, %s, %s, %s)"), rows)
 
 
 def _kept_metrics(rules: list[CompiledRule]) -> frozenset[str]:
@@ -252,11 +251,21 @@ def _kept_metrics(rules: list[CompiledRule]) -> frozenset[str]:
     return frozenset(kept)
 
 
-def _upsert_statement(count: int) -> str:
+_POSTGRES_ROWS = ("SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::varchar[], "
+                  "%s::timestamptz[], %s::float8[], %s::timestamptz[])")
+
+
+def _among(column: str, ids: list[int]) -> tuple[str, list]:
+    """`column IN (…)`, as one array parameter on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _upsert_statement(rows: str) -> str:
     table = connection.ops.quote_name(SubjectMetricState._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * count)
     return (f"INSERT INTO {table} (subject_kind, subject_id, metric, subject_type, last_ts, last_value, updated_at) "
-            f"VALUES {values} ON CONFLICT (subject_kind, subject_id, metric) DO UPDATE SET "
+            f"{rows} ON CONFLICT (subject_kind, subject_id, metric) DO UPDATE SET "
             "subject_type = excluded.subject_type, last_ts = excluded.last_ts, last_value = excluded.last_value, "
             f"updated_at = excluded.updated_at WHERE excluded.last_ts >= {table}.last_ts")
 
