@@ -73,7 +73,7 @@ def test_every_reading_is_stored_exactly_once_across_a_database_outage(mqtt_brok
     wait_until_mid_stream(stream, ingestion_worker)
 
     if connection.vendor == "postgresql":
-        outage = threading.Thread(target=postgres_outage, args=(4.0,))
+        outage = threading.Thread(target=postgres_outage, args=(4.0, own_backend()))
     else:
         outage = threading.Thread(target=sqlite_write_lock, args=(21.0,))
     outage.start()
@@ -84,11 +84,15 @@ def test_every_reading_is_stored_exactly_once_across_a_database_outage(mqtt_brok
     assert not Rejection.objects.exists()
 
 
-def postgres_outage(seconds: float) -> None:
-    name = connection.settings_dict["NAME"]
+def own_backend() -> int:
+    """The test's own connection, spared so that it can watch the worker catch up."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        own_backend = cursor.fetchone()[0]
+        return cursor.fetchone()[0]
+
+
+def postgres_outage(seconds: float, own_backend: int) -> None:
+    name = connection.settings_dict["NAME"]
     settings = connection.settings_dict
     admin_url = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/postgres"
     with psycopg.connect(admin_url, autocommit=True) as admin:
