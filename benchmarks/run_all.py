@@ -29,8 +29,10 @@ MODEST_ARGUMENTS = {
     "services_submit": ["--residents", "1000", "--seconds", "10"],
     "services_stats": ["--rows", "200000"],
     "telemetry_query": ["--readings", "2000000", "--write-points", "100000"],
+    "ops_map": ["--repeat", "10"],
 }
-ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit", "services_stats", "telemetry_query"}
+ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit", "services_stats", "telemetry_query",
+                "ops_map"}
 
 
 def main() -> None:
