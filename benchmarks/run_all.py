@@ -30,9 +30,10 @@ MODEST_ARGUMENTS = {
     "services_stats": ["--rows", "200000"],
     "telemetry_query": ["--readings", "2000000", "--write-points", "100000"],
     "ops_map": ["--repeat", "10"],
+    "mqtt_ingestion": ["--seconds", "8", "--rss-devices", "20000"],
 }
 ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit", "services_stats", "telemetry_query",
-                "ops_map"}
+                "ops_map", "mqtt_ingestion"}
 
 
 def main() -> None:
