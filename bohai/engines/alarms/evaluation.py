@@ -113,7 +113,9 @@ def evaluate(observations: Sequence[Observation], *, now: datetime | None = None
         return outcome
     outcome.matched = sum(len(batch.readings) for batch in batches.values())
     now = now or timezone.now()
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint of our own: two round trips per batch saved. An error
+    # still rolls back everything up to the caller's savepoint (the ingestion pipeline holds one).
+    with transaction.atomic(savepoint=False):
         history = _history(batches)
         open_alarms = _open_alarms(batches)
         _store_last_readings(batches, now)
