@@ -23,6 +23,7 @@ OUTAGE_MINUTES = (20, 120)
 DEFAULT_ANOMALY_PROBABILITY = 0.01     # per device and hour
 DEFAULT_OUTAGE_PROBABILITY = 0.003     # per device and hour
 DRIFT_PERIOD_DAYS = (3.0, 9.0)
+DEFAULT_RELATIVE_NOISE = 0.03
 HEATING_SEASON = ((11, 15), (3, 15))   # Cangzhou's public heating season, 15 Nov to 15 Mar
 
 
@@ -120,7 +121,7 @@ ANOMALIES = {
                                                         "co": ("times", 2.0)}),
     "weather": Anomaly("rainstorm", "短时强降水、大风", {"rainfall": ("plus", 35.0), "wind_speed": ("plus", 12.0),
                                                   "humidity": ("plus", 30.0)}),
-    "water_level": Anomaly("flood_rise", "水位快速上涨", {"water_level": ("plus", 2.5)}),
+    "water_level": Anomaly("flood_rise", "水位快速上涨", {"water_level": ("plus", 4.0)}),
     "manhole_cover": Anomaly("cover_open", "井盖倾斜或开启", {"tilt": ("plus", 35.0), "open": ("set", 1)}),
     "energy_meter": Anomaly("consumption_spike", "能耗异常升高", {"electricity": ("times", 3.0),
                                                            "natural_gas": ("times", 3.0)}),
@@ -131,17 +132,24 @@ ANOMALIES = {
 
 @dataclass(frozen=True)
 class Metric:
-    """How one metric behaves: `level(moment, device_factor)` is its noiseless value; noise and drift are
-    relative (fractions of the level) unless `absolute_noise` is given; `decimals` rounds what is sent."""
+    """How one metric behaves: `level(moment, device_factor)` is its noiseless value; `noise` (standard deviation)
+    and `drift` (amplitude) are fractions of the level; a metric with `absolute_noise` (in its unit) has no
+    relative noise unless `noise` is given too; `decimals` rounds what is sent."""
 
     level: object
-    noise: float = 0.03
+    noise: float | None = None
     absolute_noise: float = 0.0
     drift: float = 0.02
     decimals: int = 2
     valid: tuple = (None, None)     # the platform's valid range when no MetricSpec says otherwise
     per_interval: bool = False      # consumption since the previous reading: scales with the interval
     integer: bool = False
+
+    @property
+    def relative_noise(self) -> float:
+        if self.noise is not None:
+            return self.noise
+        return 0.0 if self.absolute_noise else DEFAULT_RELATIVE_NOISE
 
 
 def _heating_supply(m: Moment, f: float) -> float:
@@ -365,7 +373,7 @@ class DeviceSignal:
         frequency, phase = self._drift[name]
         drift = model.drift * math.sin(frequency * moment.epoch + phase)
         noise = gaussian(self.seed, self.code, name, moment.epoch)
-        value = level * (1 + drift + model.noise * noise) + model.absolute_noise * noise
+        value = level * (1 + drift + model.relative_noise * noise) + model.absolute_noise * noise
         if anomaly is not None and name in anomaly.metrics:
             value = _disturb(value, *anomaly.metrics[name])
         if model.per_interval:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bohai.engines.alarms.models import Rule
 from bohai.engines.telemetry import store
 from bohai.iot import demo
 from bohai.iot.actions.registry import load_reference_device_types
@@ -87,7 +88,8 @@ def test_running_the_demo_twice_gives_the_same_devices_and_adds_nothing(city_wit
 
     again = demo.generate_demo_devices(actor=ACTOR, seed=2026)
 
-    assert again["devices"] == 0 and again["readings"] == 0
+    assert again["devices"] == 0 and again["readings"] == 0 and again["rules"] == 0
+    assert Rule.objects.filter(subject_kind="iot.device").count() == len(demo.DEMO_RULES)
     assert list(Device.objects.values_list("code", "lng", "lat", "organisation_id", "enterprise_code")) == first
 
 

@@ -137,7 +137,9 @@ def test_outages_silence_the_device_at_the_configured_probability():
     ("gas_pipeline", lambda v: v["leak_concentration"] >= 20),
     ("manhole_cover", lambda v: v["open"] == 1 and v["tilt"] >= 15),
     ("air_quality", lambda v: v["pm25"] >= 180),
-    ("emission_monitor", lambda v: v["so2"] > 35 and v["particulates"] > 10),
+    ("emission_monitor", lambda v: v["so2"] > 35 and v["nox"] > 50 and v["particulates"] > 10),
+    ("water_level", lambda v: v["water_level"] > 6.0),
+    ("power", lambda v: v["voltage"] < 205),
 ])
 def test_anomalies_breach_the_usual_alarm_thresholds_and_normal_running_does_not(type_code, breach):
     seen_anomalies = 0
