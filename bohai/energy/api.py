@@ -17,6 +17,7 @@ EXCEEDANCE_ORDERING = {"hour", "ratio", "id"}
 
 
 class EnterpriseOut(Schema):
+    id: int
     enterprise_code: str
     name: str
     industry: str
