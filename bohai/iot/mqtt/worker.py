@@ -39,7 +39,7 @@ class WorkerOptions:
     username: str
     password: str
     client_id: str = "bohai-ingest-1"
-    subscription: str = "$share/bohai/bohai/devices/+/telemetry"
+    subscription: str = "bohai/devices/+/telemetry"
     batch_size: int = 2000
     batch_wait: float = 0.05
     receive_maximum: int = 10_000

@@ -5,7 +5,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
-from bohai.iot.mqtt.broker import WORKER_SUBSCRIPTION, broker_address, worker_credentials
+from bohai.iot.mqtt.broker import TELEMETRY_FILTER, WORKER_SUBSCRIPTION, broker_address, worker_credentials
 from bohai.iot.mqtt.worker import IngestionWorker, WorkerOptions
 
 
@@ -18,6 +18,9 @@ class Command(BaseCommand):
                             help="fixed per worker: the broker keeps this session's messages while it is away")
         parser.add_argument("--batch-size", type=int, default=2000)
         parser.add_argument("--batch-wait", type=float, default=0.05, help="seconds to gather a batch")
+        parser.add_argument("--shared", action="store_true",
+                            help="join the shared subscription, for several workers on one broker (each with its own "
+                                 "--client-id); one worker subscribes plainly, which mosquitto 2.0 persists more simply")
         parser.add_argument("--log-every", type=float, default=10.0, help="seconds between throughput lines")
 
     def handle(self, *args, **options):
@@ -26,7 +29,7 @@ class Command(BaseCommand):
         user, password = worker_credentials()
         worker = IngestionWorker(WorkerOptions(
             host=host, port=port, username=user, password=password, client_id=options["client_id"],
-            subscription=WORKER_SUBSCRIPTION, batch_size=options["batch_size"], batch_wait=options["batch_wait"],
+            subscription=WORKER_SUBSCRIPTION if options["shared"] else TELEMETRY_FILTER, batch_size=options["batch_size"], batch_wait=options["batch_wait"],
             log_every=options["log_every"]))
         faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where is it stuck?
         for signal_number in (signal.SIGTERM, signal.SIGINT):
