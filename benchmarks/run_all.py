@@ -31,9 +31,10 @@ MODEST_ARGUMENTS = {
     "telemetry_query": ["--readings", "2000000", "--write-points", "100000"],
     "ops_map": ["--repeat", "10"],
     "mqtt_ingestion": ["--seconds", "8", "--rss-devices", "20000"],
+    "alarm_rules": ["--readings", "20000"],
 }
 ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit", "services_stats", "telemetry_query",
-                "ops_map", "mqtt_ingestion"}
+                "ops_map", "mqtt_ingestion", "alarm_rules"}
 
 
 def main() -> None:
