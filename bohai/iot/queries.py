@@ -20,20 +20,27 @@ def visible_devices(user) -> QuerySet:
     `Device.objects.restrict(user, "view")`, written as `region_id IN (regions under the scope)` instead of a join
     on the region's path: over 100,000 devices SQLite plans the join with LIKE several times slower, which the
     map's device layer (one grouped pass over every device in view) cannot afford."""
+    condition = device_scope(user)
+    return Device.objects.none() if condition is None else Device.objects.filter(condition)
+
+
+def device_scope(user) -> Q | None:
+    """The user's device scope as a condition on `region_id` and `organisation_id` (usable on any table with
+    both, such as counts per device); None when the user may see no device."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Device.objects.none()
+        return None
     if user.is_superuser:
-        return Device.objects.all()
+        return Q()
     scopes = user.scopes_for("iot.view_device")
     if not scopes:
-        return Device.objects.none()
+        return None
     condition = Q()
     for region_path, organisation_path in scopes:
         part = Q(region_id__in=regions_under(region_path))
         if organisation_path:
             part &= Q(organisation_id__in=Organisation.objects.filter(path__startswith=organisation_path).values("pk"))
         condition |= part
-    return Device.objects.filter(condition)
+    return condition
 
 
 def regions_under(path: str) -> QuerySet:

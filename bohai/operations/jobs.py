@@ -15,3 +15,11 @@ EVERY = timedelta(minutes=5)
 def compute_vital_signs_now() -> dict:
     at = timezone.now().replace(second=0, microsecond=0)
     return {"at": at.isoformat(), "rows": compute_vital_signs(at)}
+
+
+@periodic(every=timedelta(minutes=1))
+@job("operations.refresh_map_cells", lease=timedelta(minutes=1))
+def refresh_map_cells() -> dict:
+    from .clusters import refresh_cells
+
+    return {"cells": refresh_cells()}

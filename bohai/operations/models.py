@@ -7,6 +7,8 @@ as history for the trend charts. The periodic job `operations.compute_vital_sign
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from bohai.kernel.accounts.scoping import ScopedQuerySet
+
 
 class GoodDirection(models.TextChoices):
     HIGHER = "higher", _("越高越好")
@@ -57,3 +59,32 @@ class SignReading(models.Model):
 
     def __str__(self):
         return f"{self.sign_id}@{self.at:%Y-%m-%d %H:%M}={self.value}"
+
+
+class MapCell(models.Model):
+    """Devices of one fine grid cell (FINE_CELL degrees), one region and one department, counted by the
+    job `operations.refresh_map_cells` every minute. The map's clustered layer adds these up for coarser cells
+    instead of passing over every device on each request; alarms are added live."""
+
+    gx = models.IntegerField(_("网格列"))
+    gy = models.IntegerField(_("网格行"))
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", verbose_name=_("区划"))
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="+",
+                                     verbose_name=_("权属部门"))
+    devices = models.PositiveIntegerField(_("设备数"))
+    online = models.PositiveIntegerField(_("在线数"))
+    lng_sum = models.FloatField(_("经度合计"))
+    lat_sum = models.FloatField(_("纬度合计"))
+    computed_at = models.DateTimeField(_("统计时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"region": "region", "organisation": "organisation"}
+
+    class Meta:
+        ordering = ["gx", "gy"]
+        verbose_name = _("地图网格")
+        verbose_name_plural = _("地图网格")
+        indexes = [models.Index(fields=["gx", "gy"], name="ops_mapcell_xy")]
+
+    def __str__(self):
+        return f"({self.gx}, {self.gy}) ×{self.devices}"

@@ -178,3 +178,60 @@ def test_online_means_heard_within_the_types_offline_time(city):
     city.device("manhole_cover", "cang", seen_minutes_ago=None)
 
     assert set(Device.objects.filter(online_condition(city.now))) == {fresh, slow}
+
+
+def _by_status(layer):
+    return {key: sum(c[key] for c in layer["clusters"]) for key in ("count", "online", "offline", "alarm")}
+
+
+def _many_manholes(city):
+    for i in range(400):
+        city.device("manhole_cover", "cang" if i % 2 else "qing", lng=116.5 + (i % 20) * 0.02, lat=38.0 + (i // 20) * 0.02,
+                    seen_minutes_ago=1 if i % 4 else None)
+
+
+BBOX = clusters.BBox(115.5, 37.5, 118.0, 39.0)
+
+
+def test_the_pre_counted_cells_give_the_live_answer_and_alarms_stay_live(make_staff, cangzhou, city, scene):
+    from bohai.kernel.accounts.models import User
+
+    _many_manholes(city)
+    admin = User.objects.create_superuser(username="root-map", password="x")
+    officer = make_staff("county_officer", cangzhou["cang"])
+    live, live_county = clusters.clusters(admin, BBOX, 7), clusters.clusters(officer, BBOX, 7)
+
+    clusters.refresh_cells()
+    counted, counted_county = clusters.clusters(admin, BBOX, 7), clusters.clusters(officer, BBOX, 7)
+
+    assert live["counted"] == "live" and counted["counted"] == "counted"
+    assert _by_status(counted) == _by_status(live)
+    assert abs(len(counted["clusters"]) - len(live["clusters"])) <= len(live["clusters"]) // 4  # cell edges differ
+    assert counted_county["total"] == live_county["total"] == 203
+    assert clusters.clusters(admin, BBOX, 7, type_code="manhole_cover")["total"] == 400
+
+    city.alarm(city.device("manhole_cover", "cang", lng=116.5, lat=38.0), severity="critical")   # after the count
+    city.alarm(city.types["manhole_cover"].devices.filter(last_seen_at__isnull=False).order_by("pk").first())
+
+    after = _by_status(clusters.clusters(admin, BBOX, 7))
+    assert after["alarm"] == 2 + 2                 # alarms are live, even on a device newer than the count
+    assert after["count"] == 404                   # which itself waits for the next count (a minute)
+    assert after["online"] < _by_status(counted)["online"]
+
+
+def test_stale_counts_are_not_used(city, scene):
+    from datetime import timedelta
+
+    from bohai.kernel.accounts.models import User
+
+    _many_manholes(city)
+    clusters.refresh_cells(timezone_now() - timedelta(minutes=10))
+    user = User.objects.create_superuser(username="root-stale", password="x")
+
+    assert clusters.clusters(user, BBOX, 7)["counted"] == "live"
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
