@@ -67,9 +67,10 @@ INSTALLED_APPS = [
     "bohai.licenses",
     "bohai.services",
     "bohai.cases",
+    # energy before iot: its demo names the key enterprises whose meters the IoT demo then installs
+    "bohai.energy",
     "bohai.iot",
     "bohai.operations",
-    "bohai.energy",
 ]
 
 MIDDLEWARE = [

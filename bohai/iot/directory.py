@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from bohai.engines.telemetry import store
+from bohai.engines.telemetry.models import Series
 
 from .models import Device, DeviceStatus, MetricSpec
 
@@ -100,15 +101,26 @@ class DeviceDirectory:
         rows = list(Device.objects.filter(code__in=codes).values_list(
             "pk", "code", "device_type_id", "device_type__code", "status", "token_digest"))
         ranges = _ranges_by_type({row[2] for row in rows})
+        known = _series_by_source([row[0] for row in rows])
         entries = {}
         for pk, code, type_id, type_code, status, digest in rows:
             type_ranges = ranges.get(type_id, {})
-            series = store.series_ids(pk, type_ranges.keys()) if type_ranges else {}
+            series = known.get(pk, {})
+            if set(type_ranges) - set(series):  # a device's first reading, or a metric added to its type
+                series = store.series_ids(pk, type_ranges.keys())
             entry = DeviceEntry(pk=pk, code=code, type_code=type_code, active=status == DeviceStatus.ACTIVE,
                                 token_digest=digest, ranges=type_ranges, series=series, loaded_at=now)
             entry.metric_of_series = {series_id: metric for metric, series_id in series.items()}
             entries[code] = entry
         return entries
+
+
+def _series_by_source(source_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The series already created for these devices, in one query (a cold start sees thousands of devices)."""
+    found: dict[int, dict[str, int]] = {}
+    for pk, source_id, metric in Series.objects.filter(source_id__in=source_ids).values_list("pk", "source_id", "metric"):
+        found.setdefault(source_id, {})[metric] = pk
+    return found
 
 
 def _ranges_by_type(type_ids) -> dict[int, dict[str, MetricRange]]:
