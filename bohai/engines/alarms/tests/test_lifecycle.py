@@ -195,3 +195,15 @@ def test_notifications_link_to_the_subject_and_an_odd_link_never_stops_an_alarm(
     evaluate([reading(8, "tilt", 30)], now=T0)
     alarm = Alarm.objects.get(subject_id=8)
     assert Notification.objects.get(dedupe_key=f"alarms:{alarm.pk}:level1").link == ""
+
+
+def test_a_mass_silence_is_raised_over_several_runs_longest_silent_first(devices, cangzhou, monkeypatch):
+    from bohai.engines.alarms import sweeps
+
+    monkeypatch.setattr(sweeps, "MAX_RAISED_PER_RUN", 2)
+    create_rule(actor="test", name="离线", subject_kind=KIND, kind="no_data", minutes=5, region=cangzhou["city"])
+    evaluate([reading(subject_id, "tilt", 1, minute=subject_id) for subject_id in (3, 1, 2)], now=T0)
+    assert raise_silent(now=minutes(30)) == {"raised": 2, "cleared": 0}
+    assert sorted(Alarm.objects.values_list("subject_id", flat=True)) == [1, 2]
+    assert raise_silent(now=minutes(31)) == {"raised": 1, "cleared": 0}
+    assert Alarm.objects.count() == 3
