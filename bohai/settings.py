@@ -198,7 +198,9 @@ BOHAI_FILES_DIR = Path(os.environ.get("BOHAI_FILES_DIR", VAR_DIR / "files"))
 BOHAI_SMS_BACKEND = os.environ.get("BOHAI_SMS_BACKEND") or None
 # MQTT (bohai/iot/mqtt): the broker devices publish to, Bohai's broker files (password, ACL, config,
 # persistence) and the ingestion worker's own broker account (its password generated there when unset).
-BOHAI_MQTT_URL = os.environ.get("BOHAI_MQTT_URL", "mqtt://127.0.0.1:1883")
+# 1884 by default so that Bohai's broker (with its password and ACL files) does not collide with a system
+# mosquitto already on MQTT's usual 1883; a deployment sets BOHAI_MQTT_URL to the port devices are told.
+BOHAI_MQTT_URL = os.environ.get("BOHAI_MQTT_URL", "mqtt://127.0.0.1:1884")
 BOHAI_MQTT_DIR = Path(os.environ.get("BOHAI_MQTT_DIR", VAR_DIR / "mosquitto"))
 BOHAI_MQTT_WORKER_USER = os.environ.get("BOHAI_MQTT_WORKER_USER", "bohai-ingest")
 BOHAI_MQTT_WORKER_PASSWORD = os.environ.get("BOHAI_MQTT_WORKER_PASSWORD") or None
