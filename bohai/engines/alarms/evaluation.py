@@ -366,12 +366,16 @@ def _combined_verdicts(rule, key, readings, history):
         yield reading, breached, _combined_message(rule, latest) if breached else ""
 
 
+def _metric(rule: CompiledRule, metric: str) -> str:
+    return subjects.metric_name(rule.subject_kind, rule.subject_type, metric)
+
+
 def _number(value: float) -> str:
     return f"{value:.6g}"
 
 
 def _value_message(rule: CompiledRule, value: float) -> str:
-    values = {"rule": rule.name, "metric": rule.metric, "value": _number(value)}
+    values = {"rule": rule.name, "metric": _metric(rule, rule.metric), "value": _number(value)}
     if rule.kind == ConditionKind.ABOVE:
         return _("%(rule)s：%(metric)s 为 %(value)s，高于阈值 %(threshold)s") % {**values, "threshold": _number(rule.threshold)}
     if rule.kind == ConditionKind.BELOW:
@@ -382,11 +386,13 @@ def _value_message(rule: CompiledRule, value: float) -> str:
 
 def _rate_message(rule: CompiledRule, rate: float) -> str:
     return _("%(rule)s：%(metric)s 每分钟变化 %(rate)s，超过 %(threshold)s") % {
-        "rule": rule.name, "metric": rule.metric, "rate": _number(rate), "threshold": _number(rule.threshold)}
+        "rule": rule.name, "metric": _metric(rule, rule.metric), "rate": _number(rate),
+        "threshold": _number(rule.threshold)}
 
 
 def _combined_message(rule: CompiledRule, latest: dict) -> str:
-    values = "，".join(f"{metric} 为 {_number(latest[metric])}" for metric in rule.listens_to)
+    values = "，".join(_("%(metric)s 为 %(value)s") % {"metric": _metric(rule, metric), "value": _number(latest[metric])}
+                      for metric in rule.listens_to)
     return _("%(rule)s：%(values)s，同时满足组合条件") % {"rule": rule.name, "values": values}
 
 

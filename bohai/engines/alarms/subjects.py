@@ -24,18 +24,31 @@ class Subject:
 Describe = Callable[[list[int]], dict[int, Subject]]
 
 
+NameMetric = Callable[[str, str], str]
+
+
 @dataclass(frozen=True)
 class SubjectSource:
     kind: str
     describe: Describe
     event_prefix: str
+    name_metric: NameMetric | None = None
 
 
 _sources: dict[str, SubjectSource] = {}
 
 
-def register_subject_source(kind: str, describe: Describe, *, event_prefix: str) -> None:
-    _sources[kind] = SubjectSource(kind, describe, event_prefix)
+def register_subject_source(kind: str, describe: Describe, *, event_prefix: str,
+                            name_metric: NameMetric | None = None) -> None:
+    """`name_metric(subject_type, metric)` gives the metric's name as people read it ("管网压力")."""
+    _sources[kind] = SubjectSource(kind, describe, event_prefix, name_metric)
+
+
+def metric_name(kind: str, subject_type: str, metric: str) -> str:
+    source = _sources.get(kind)
+    if source is None or source.name_metric is None:
+        return metric
+    return source.name_metric(subject_type, metric) or metric
 
 
 def unregister_subject_source(kind: str) -> None:

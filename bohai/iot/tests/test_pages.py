@@ -42,6 +42,7 @@ def test_alarm_acknowledged_from_the_list(iot_city, make_device, owner):
                 metric="pressure", threshold=0.14, severity="major", region=iot_city["city"])
     ingest([IncomingReading(device.code, "pressure", None, 0.05)], channel="test")
     alarm = Alarm.objects.get()
+    assert alarm.message.startswith("低压：管网压力 为 0.05")  # the metric by its name, not its code
     assert f'data-alarm="{alarm.pk}"'.encode() in owner.get("/work/iot/alarms/").content
     owner.post(f"/work/iot/alarms/{alarm.pk}/act/", {"do": "acknowledge"})
     assert Alarm.objects.get().state == AlarmState.ACKNOWLEDGED
