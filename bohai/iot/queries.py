@@ -84,9 +84,13 @@ def is_online(device: Device, now: datetime) -> bool:
 
 
 def online_counts(devices: QuerySet, now: datetime, *group_by: str) -> list[dict]:
-    """Active devices of `devices` grouped by the given fields: {…fields, "total", "online"} per group."""
-    return list(devices.filter(status=DeviceStatus.ACTIVE).order_by().values(*group_by)
-                .annotate(total=Count("pk"), online=Count("pk", filter=online_condition(now))))
+    """Active devices of `devices` grouped by the given fields: {…fields, "total", "online"} per group; without
+    fields, one row for them all."""
+    active = devices.filter(status=DeviceStatus.ACTIVE).order_by()
+    counts = {"total": Count("pk"), "online": Count("pk", filter=online_condition(now))}
+    if not group_by:
+        return [active.aggregate(**counts)]
+    return list(active.values(*group_by).annotate(**counts))
 
 
 def codes_of(device_pks) -> dict[int, str]:

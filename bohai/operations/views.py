@@ -82,13 +82,13 @@ def device_type(request, code):
         visible = visible.filter(region__path__startswith=county.path)
     alarmed = set(Alarm.objects.filter(state__in=("active", "acknowledged"), subject_kind=devices.DEVICE_KIND,
                                        subject_id__in=visible.values("pk")).values_list("subject_id", flat=True))
-    counts = devices.online_counts(visible, now)
+    counts = devices.online_counts(visible, now)[0]
     listed = list(visible.defer("region__boundary").order_by("code")[:200])
     rows = [{"device": d, "status": "alarm" if d.pk in alarmed else "online" if devices.is_online(d, now) else "offline"}
             for d in listed]
     return render(request, "operations/device_type.html", {
         "kind": kind, "rows": rows, "total": visible.count(), "county_key": county_key,
-        "online": counts[0]["online"] if counts else 0, "active": counts[0]["total"] if counts else 0,
+        "online": counts["online"], "active": counts["total"],
         "alarmed": len(alarmed), "map_url": reverse("api:ops_map_devices"),
         "geojson_url": reverse("api:regions_map_layer"), "geojson_query": _city_query(),
     })

@@ -151,6 +151,9 @@ def test_the_device_type_page_lists_devices_in_scope(client_for, officers, scene
     assert page.status_code == 200
     assert [row["device"].code for row in page.context["rows"]] == [scene["cang_pipe"].code]
     assert page.context["rows"][0]["status"] == "alarm"
+    assert (page.context["online"], page.context["active"], page.context["total"]) == (1, 1, 1)
+    city_page = client_for(officers["duty"]).get("/ops/types/gas_pipeline/")
+    assert (city_page.context["online"], city_page.context["active"], city_page.context["alarmed"]) == (2, 2, 2)
 
 
 def test_visible_devices_are_the_rows_restrict_gives(make_staff, cangzhou, city, scene):

@@ -9,6 +9,7 @@ import pytest
 from bohai.kernel.regions.actions import load_reference_divisions
 from bohai.kernel.regions.models import Region
 from bohai.operations.actions import compute_vital_signs
+from bohai.operations.clusters import refresh_cells
 from bohai.testing.browser import shoot, sign_in
 from bohai.testing.fixtures import TEST_PASSWORD
 
@@ -42,6 +43,7 @@ def screen(browser_page, make_staff):
     for i, device in enumerate(devices[:6]):
         city.readings(device, "pressure", [0.2 + i * 0.01, 0.3])
     city.alarm(devices[3], severity="minor", metric="tilt")
+    refresh_cells()
     for minutes in (30, 20, 10, 0):
         compute_vital_signs(city.now - __import__("datetime").timedelta(minutes=minutes))
     officer = make_staff("ops_duty_officer", regions["city"])
