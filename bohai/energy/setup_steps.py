@@ -37,3 +37,5 @@ def demo_steps():
     from .demo import generate_demo_enterprises
 
     return [(_("重点用能与排污企业"), generate_demo_enterprises)]
+
+DEMO_USERNAMES = ("energy_officer",)

@@ -23,6 +23,7 @@ DEMO_DEVICES = 330
 BACKFILL_HOURS = 24
 BACKFILL_INTERVAL_SECONDS = 900
 PREFIX = "DEMO"
+DEMO_OFFICER = "device_officer"
 # City-wide rules that the simulator's anomalies cross and its normal running does not (bohai/iot/tests/
 # test_simulation_signals.py checks both): (name, device type, metric, condition, threshold, hysteresis, severity).
 DEMO_RULES = (
@@ -47,7 +48,29 @@ def generate_demo_devices(*, actor, seed: int) -> dict:
     silent = owned_devices().filter(Q(code__in=[p.code for p in plan]), last_seen_at__isnull=True)
     signals = [signal_for(device, seed=seed, interval_seconds=BACKFILL_INTERVAL_SECONDS) for device in silent]
     report = backfill(signals, hours=BACKFILL_HOURS, interval_seconds=BACKFILL_INTERVAL_SECONDS)
-    return {"devices": created, "rules": rules, "backfilled_devices": len(signals), "readings": report.accepted}
+    return {"devices": created, "rules": rules, "backfilled_devices": len(signals), "readings": report.accepted,
+            "officer": ensure_device_officer(actor=actor)}
+
+
+def ensure_device_officer(*, actor) -> str:
+    """The demo device officer: the city water bureau's, over its devices in the whole city."""
+    from bohai.kernel.accounts import actions as accounts
+    from bohai.kernel.accounts.models import Role, User
+    from bohai.kernel.demo.accounts import demo_password
+    from bohai.kernel.organisations.models import Organisation
+
+    if User.objects.filter(username=DEMO_OFFICER).exists():
+        return DEMO_OFFICER
+    if not Role.objects.filter(code="device_officer").exists():  # roles are reference data: `bohai setup` loads them
+        return ""
+    city = Region.objects.filter(key=settings.BOHAI_CITY_CODE).first()
+    unit = Organisation.objects.filter(function="water", region=city).first() if city else None
+    if unit is None:
+        return ""
+    user = accounts.create_staff_account(actor=actor, username=DEMO_OFFICER, password=demo_password(),
+                                         organisation=unit, display_name="设备管理演示员")
+    accounts.assign_role(user, actor=actor, role_code="device_officer", region=city, organisation=unit)
+    return DEMO_OFFICER
 
 
 def ensure_demo_rules(*, actor) -> int:

@@ -41,3 +41,5 @@ def demo_steps():
     from .demo import generate_demo_devices
 
     return [(_("物联网演示设备与近 24 小时数据"), generate_demo_devices)]
+
+DEMO_USERNAMES = ("device_officer",)

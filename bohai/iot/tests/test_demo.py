@@ -100,3 +100,14 @@ def test_without_enterprises_the_meters_are_left_out(city_with_device_types, sma
 
     types = set(Device.objects.values_list("device_type__code", flat=True))
     assert types == set(TYPE_WEIGHTS) - set(ENTERPRISE_TYPES)
+
+
+def test_the_demo_device_officer_manages_the_city_water_bureaus_devices(city_with_device_types, roles):
+    from bohai.kernel.accounts.models import User
+    from bohai.kernel.demo.accounts import demo_accounts_table
+
+    assert demo.ensure_device_officer(actor="test") == "device_officer"
+    assert demo.ensure_device_officer(actor="test") == "device_officer"  # a second run adds nothing
+    officer = User.objects.get(username="device_officer")
+    assert officer.organisation.function == "water" and officer.has_perm("iot.change_device")
+    assert "device_officer" in demo_accounts_table()

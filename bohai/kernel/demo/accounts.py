@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from bohai.kernel.accounts import actions as accounts
 from bohai.kernel.accounts.models import AccountKind, User
 from bohai.kernel.accounts.roles import reference_roles
+from bohai.kernel.bootstrap.contributions import contributed_demo_usernames
 from bohai.kernel.identities.models import EntityType, LegalEntity, Person
 from bohai.kernel.organisations.models import Organisation, OrganisationKind, Position
 from bohai.kernel.regions.models import Level, Region
@@ -151,16 +152,17 @@ def unit_username(unit: Organisation) -> str:
 
 def demo_accounts_table() -> str:
     """The demo accounts as an aligned text table (username, role, scope, password) for the console."""
+    usernames = NAMED_USERNAMES + contributed_demo_usernames()
     role_names = {spec.code: spec.name for spec in reference_roles()}
-    users = {u.username: u for u in User.objects.filter(username__in=NAMED_USERNAMES)
+    users = {u.username: u for u in User.objects.filter(username__in=usernames)
              .select_related("person", "legal_entity", "organisation").prefetch_related("role_assignments__region", "role_assignments__role")}
     rows = [(_("用户名"), _("角色"), _("范围"), _("密码"))]
-    for username in NAMED_USERNAMES:
+    for username in usernames:
         user = users.get(username)
         if user is not None:
             rows.append((username, *_role_and_scope(user, role_names), demo_password()))
     table = _aligned(rows)
-    staff = User.objects.filter(kind=AccountKind.STAFF).exclude(Q(username__in=NAMED_USERNAMES)).count()
+    staff = User.objects.filter(kind=AccountKind.STAFF).exclude(Q(username__in=usernames)).count()
     if staff:
         table += "\n" + _("另有 %(n)d 个机构工作人员账户，用户名为机构标识（如 %(example)s），密码相同。") % {
             "n": staff, "example": f"{settings.BOHAI_CITY_CODE}-civil_affairs"}
