@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("bohai.energy.urls")),
     # before the kernel's pages: the operations centre's /ops/ replaces the kernel's placeholder
     path("", include("bohai.operations.urls")),
+    path("", include("bohai.iot.urls")),
     path("open311/v2/", include("bohai.cases.open311.urls")),
     path("", include("bohai.kernel.pages.urls")),
 ]

@@ -33,6 +33,7 @@ def _mount_routers() -> None:
     from bohai.services.api import router as services_router
     from bohai.energy.api import router as energy_router
     from bohai.operations.api import router as operations_router
+    from bohai.iot.api import router as iot_router
 
     api.add_router("/regions", regions_router, tags=["区划与网格"])
     api.add_router("/organisations", organisations_router, tags=["机构"])
@@ -47,6 +48,7 @@ def _mount_routers() -> None:
     api.add_router("/cases", cases_router, tags=["网格与12345"])
     api.add_router("/energy", energy_router, tags=["能耗与排放"])
     api.add_router("/operations", operations_router, tags=["城市运行中心"])
+    api.add_router("/iot", iot_router, tags=["物联网"])
 
 
 _mount_routers()
