@@ -59,17 +59,8 @@ def main() -> None:
     report(results)
 
 
-def fresh_database(engine: str) -> str:
-    if engine == "postgres":
-        harness.drop_postgres_database(POSTGRES_DATABASE)
-        harness.ensure_postgres_database(POSTGRES_DATABASE)
-        return harness.database_url(engine, POSTGRES_DATABASE)
-    harness.remove_sqlite_database(DATABASE)
-    return harness.database_url(engine, DATABASE)
-
-
 def measure_one(engine: str, enterprises: int, meters: int) -> dict:
-    harness.setup_django(fresh_database(engine))
+    harness.setup_django(harness.fresh_database(engine, DATABASE, POSTGRES_DATABASE))
     from bohai.energy.actions import load_coefficients
     from bohai.energy.figures import current_month
 

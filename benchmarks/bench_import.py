@@ -70,17 +70,8 @@ def write_csv(path: Path, rows: int) -> None:
     temporary.replace(path)
 
 
-def fresh_database(engine: str) -> str:
-    if engine == "postgres":
-        harness.drop_postgres_database(POSTGRES_DATABASE)
-        harness.ensure_postgres_database(POSTGRES_DATABASE)
-        return harness.database_url(engine, POSTGRES_DATABASE)
-    harness.remove_sqlite_database(DATABASE)
-    return harness.database_url(engine, DATABASE)
-
-
 def measure_one(engine: str, rows: int) -> dict:
-    harness.setup_django(fresh_database(engine))
+    harness.setup_django(harness.fresh_database(engine, DATABASE, POSTGRES_DATABASE))
     import people
 
     region_ids = people.ensure_regions(harness.REPO_ROOT)

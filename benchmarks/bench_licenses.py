@@ -59,18 +59,9 @@ def pin_to_one_core() -> int | None:
     return core
 
 
-def fresh_database(engine: str) -> str:
-    if engine == "postgres":
-        harness.drop_postgres_database(POSTGRES_DATABASE)
-        harness.ensure_postgres_database(POSTGRES_DATABASE)
-        return harness.database_url(engine, POSTGRES_DATABASE)
-    harness.remove_sqlite_database(DATABASE)
-    return harness.database_url(engine, DATABASE)
-
-
 def measure_one(engine: str, licenses: int, verifications: int) -> dict:
     core = pin_to_one_core()
-    harness.setup_django(fresh_database(engine))
+    harness.setup_django(harness.fresh_database(engine, DATABASE, POSTGRES_DATABASE))
     from bohai.kernel.audit.context import origin
 
     with origin("cli", address="bench"):

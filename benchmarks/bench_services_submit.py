@@ -78,15 +78,6 @@ def child_arguments(args) -> list[str]:
 
 # The scratch platform ---------------------------------------------------------------------------
 
-def fresh_database(engine: str) -> str:
-    if engine == "postgres":
-        harness.drop_postgres_database(POSTGRES_DATABASE)
-        harness.ensure_postgres_database(POSTGRES_DATABASE)
-        return harness.database_url(engine, POSTGRES_DATABASE)
-    harness.remove_sqlite_database(DATABASE)
-    return harness.database_url(engine, DATABASE)
-
-
 def platform_environment(url: str, engine: str) -> dict:
     files = harness.SCRATCH_DIR / f"services_files_{engine}"
     shutil.rmtree(files, ignore_errors=True)
@@ -97,7 +88,7 @@ def platform_environment(url: str, engine: str) -> dict:
 
 def measure_one(args) -> dict:
     engine = args.engine
-    url = fresh_database(engine)
+    url = harness.fresh_database(engine, DATABASE, POSTGRES_DATABASE)
     environment = platform_environment(url, engine)
     http_load.bohai_setup(environment, engine)
     os.environ.update({k: environment[k] for k in ("BOHAI_FILES_DIR", "BOHAI_DEBUG")})

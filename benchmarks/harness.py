@@ -62,6 +62,16 @@ def remove_sqlite_database(name: str) -> None:
         (SCRATCH_DIR / f"{name}.sqlite3{suffix}").unlink(missing_ok=True)
 
 
+def fresh_database(engine: str, sqlite_name: str, postgres_name: str) -> str:
+    """An empty scratch database for this engine (dropped and created again); its URL."""
+    if engine == "postgres":
+        drop_postgres_database(postgres_name)
+        ensure_postgres_database(postgres_name)
+        return database_url(engine, postgres_name)
+    remove_sqlite_database(sqlite_name)
+    return database_url(engine, sqlite_name)
+
+
 def setup_django(url: str) -> None:
     """Point Django at the scratch database (before anything imports settings) and migrate it."""
     os.environ["BOHAI_DATABASE_URL"] = url
