@@ -17,5 +17,7 @@ class IotConfig(AppConfig):
                                        order=60))
         menu.add("workbench", MenuItem(_("设备告警"), "iot:alarms", permission="alarms.view_alarm", icon="bell",
                                        order=61))
+        menu.add("workbench", MenuItem(_("告警规则"), "iot:rules", permission="alarms.view_rule", icon="settings",
+                                       order=62))
         menu.add("workbench", MenuItem(_("拒收数据"), "iot:rejections", permission="iot.view_rejection",
-                                       icon="file", order=62))
+                                       icon="file", order=63))

@@ -1,7 +1,7 @@
 """Workbench pages of the device owner: devices (list, one device with its latest values, history chart,
 alarms and rejections, credentials), alarms to acknowledge, rejected data."""
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
@@ -10,11 +10,15 @@ from django.views.decorators.http import require_POST
 
 from bohai.engines.alarms import actions as alarm_actions
 from bohai.engines.alarms import queries as alarm_queries
-from bohai.engines.alarms.models import OPEN_STATES, Alarm, AlarmState, Severity
+from bohai.engines.alarms.models import OPEN_STATES, Alarm, AlarmState, Rule, Severity
 from bohai.kernel.audit.service import Conflict
+from bohai.kernel.organisations.models import Organisation
 from bohai.kernel.pages.access import staff_required
+from bohai.kernel.regions.models import Region
 
 from . import actions, series
+from .actions.bulk import COLUMNS
+from .forms import BulkRegistrationForm, RuleForm
 from .models import Device, DeviceStatus, DeviceType, Rejection, RejectionReason
 from .presenting import is_online
 from .subjects import SUBJECT_KIND
@@ -121,6 +125,67 @@ def alarm_act(request, pk: int):
     except Conflict as conflict:
         messages.warning(request, str(conflict))
     return redirect(request.POST.get("next") or "iot:alarms")
+
+
+@staff_required
+def rules(request):
+    _require(request.user, "alarms.view_rule")
+    form = RuleForm(request.POST or None)
+    if request.method == "POST":
+        _require(request.user, "alarms.add_rule")
+        if form.is_valid():
+            try:
+                _create_rule(request.user, form.cleaned_data)
+            except ValidationError as error:
+                _attach_errors(form, error)
+            else:
+                messages.success(request, _("规则已启用，新读数即按此规则判断。"))
+                return redirect("iot:rules")
+    found = Rule.objects.restrict(request.user, "view").filter(subject_kind=SUBJECT_KIND).select_related("region")
+    return render(request, "iot/rules.html", {
+        "rules": found.order_by("-active", "subject_type", "metric", "name"), "form": form,
+        "type_names": dict(DeviceType.objects.values_list("code", "name")),
+        "can_add": request.user.has_perm("alarms.add_rule"), "can_change": request.user.has_perm("alarms.change_rule"),
+    }, status=422 if form.errors else 200)
+
+
+def _create_rule(user, data: dict) -> Rule:
+    organisation = getattr(user, "organisation", None)
+    region = organisation.region if organisation else Region.objects.filter(parent__isnull=True).first()
+    return alarm_actions.create_rule(
+        actor=user, name=data["name"], subject_kind=SUBJECT_KIND, kind=data["kind"],
+        subject_type=data["device_type"].code, metric=data.get("metric") or "", threshold=data.get("threshold"),
+        lower=data.get("lower"), upper=data.get("upper"), minutes=data.get("minutes"), severity=data["severity"],
+        escalation_minutes=data["escalation_minutes"], region=region, organisation=organisation)
+
+
+def _attach_errors(form, error: ValidationError) -> None:
+    for field, messages_of_field in getattr(error, "message_dict", {"__all__": error.messages}).items():
+        form.add_error(field if field in form.fields else None, messages_of_field)
+
+
+@staff_required
+@require_POST
+def rule_deactivate(request, pk: int):
+    rule = Rule.objects.get_in_scope(request.user, "change", pk=pk, subject_kind=SUBJECT_KIND)
+    alarm_actions.deactivate_rule(rule, actor=request.user)
+    messages.success(request, _("规则已停用，其未解除的告警随之解除。"))
+    return redirect("iot:rules")
+
+
+@staff_required
+def register_from_file(request):
+    _require(request.user, "iot.add_device")
+    form = BulkRegistrationForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = actions.bulk_register(form.cleaned_data["file"].file, actor=request.user,
+                                           allowed_organisations=Organisation.objects.restrict(request.user, "view"))
+        except ValidationError as error:
+            _attach_errors(form, error)
+    return render(request, "iot/register_from_file.html", {"form": form, "report": report,
+                                                           "columns": [aliases[0] for aliases in COLUMNS.values()]})
 
 
 @staff_required

@@ -53,3 +53,33 @@ def test_rejections_page(make_device, owner):
     ingest([IncomingReading(device.code, "pressure", None, "high")], channel="test")
     page = owner.get("/work/iot/rejections/").content.decode()
     assert device.code in page and "数值不是数字" in page
+
+
+def test_a_rule_is_made_and_stopped_from_the_rules_page(iot_city, owner):
+    from bohai.engines.alarms.models import Rule
+
+    bad = owner.post("/work/iot/rules/", {"name": "压力", "device_type": "water_supply", "metric": "voltage",
+                                          "kind": "below", "threshold": "0.14", "severity": "major",
+                                          "escalation_minutes": "15"})
+    assert bad.status_code == 422 and "没有指标 voltage" in bad.content.decode()
+    owner.post("/work/iot/rules/", {"name": "压力偏低", "device_type": "water_supply", "metric": "pressure",
+                                    "kind": "below", "threshold": "0.14", "severity": "major", "escalation_minutes": "15"})
+    rule = Rule.objects.get()
+    assert (rule.subject_type, rule.metric, rule.threshold, rule.organisation) == (
+        "water_supply", "pressure", 0.14, iot_city["units"]["water"])
+    missing_threshold = owner.post("/work/iot/rules/", {"name": "x", "device_type": "water_supply",
+                                                        "metric": "pressure", "kind": "above", "severity": "minor",
+                                                        "escalation_minutes": "0"})
+    assert missing_threshold.status_code == 422
+    owner.post(f"/work/iot/rules/{rule.pk}/deactivate/")
+    assert Rule.objects.get().active is False
+
+
+def test_bulk_registration_page_reports_bad_lines(iot_city, owner):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    unit = iot_city["units"]["water"].key
+    text = f"设备编码,设备名称,设备类型,权属部门,经度,纬度\nF-0001,一号,water_supply,{unit},116.85,38.35\nF-0002,二号,water_supply,{unit},abc,38.35\n"
+    response = owner.post("/work/iot/devices/import/", {"file": SimpleUploadedFile("d.csv", text.encode())})
+    page = response.content.decode()
+    assert "已登记 1 台，1 行有误" in page and "经纬度应为数字" in page

@@ -72,3 +72,14 @@ def test_device_pages(browser_page, iot_city, make_device, owner):
     shoot(page, "iot-alarms")
     page.get_by_role("button", name="确认").click()
     assert "已确认" in page.locator("[data-alarm]").inner_text()
+
+    page.goto(f"{page.base_url}/work/iot/rules/")
+    page.fill("#id_name", "燃气泄漏")
+    page.select_option("#id_device_type", "gas_pipeline")
+    page.fill("#id_metric", "leak_concentration")
+    page.select_option("#id_kind", "above")
+    page.fill("#id_threshold", "20")
+    page.select_option("#id_severity", "critical")
+    page.get_by_role("button", name="启用规则").click()
+    assert page.locator("[data-rule]").count() == 1  # its own department's; the city-wide rule is the city's
+    shoot(page, "iot-rules")
