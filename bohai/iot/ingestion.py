@@ -90,8 +90,9 @@ def ingest(readings, *, channel: str, received_at: datetime | None = None) -> In
     received_at = received_at or timezone.now()
     entries = directory.entries_for({reading.device_code for reading in readings})
     points, rejected = [], []
+    times: dict = {}  # the readings of one message share its timestamp: parse each distinct one once
     for index, reading in enumerate(readings):
-        point_or_rejection = _check(index, reading, entries.get(reading.device_code), received_at)
+        point_or_rejection = _check(index, reading, entries.get(reading.device_code), received_at, times)
         (points if isinstance(point_or_rejection, store.Point) else rejected).append(point_or_rejection)
     outcome = IngestOutcome(rejected=rejected)
     with transaction.atomic():
@@ -118,7 +119,7 @@ def record_bad_credentials(device_code: str, channel: str) -> None:
         count_rejections([rejection], directory.entries_for([device_code]), timezone.now())
 
 
-def _check(index: int, reading: IncomingReading, entry: DeviceEntry | None, received_at: datetime):
+def _check(index: int, reading: IncomingReading, entry: DeviceEntry | None, received_at: datetime, times: dict):
     def rejection(reason, detail):
         return RejectedReading(index, reading.device_code, reading.metric, reason, detail)
 
@@ -138,7 +139,12 @@ def _check(index: int, reading: IncomingReading, entry: DeviceEntry | None, rece
         return rejection(RejectionReason.OUT_OF_RANGE, _("%(metric)s 的值 %(value)s 超出有效范围 %(low)s～%(high)s") % {
             "metric": reading.metric, "value": value, "low": _bound(metric_range.minimum),
             "high": _bound(metric_range.maximum)})
-    ts = _timestamp(reading.ts, received_at)
+    try:
+        ts = times[reading.ts]
+    except KeyError:
+        ts = times[reading.ts] = _timestamp(reading.ts, received_at)
+    except TypeError:  # an unhashable timestamp (a list, an object): never a valid one
+        ts = None
     if ts is None:
         return rejection(RejectionReason.BAD_TIMESTAMP, _("时间 %(ts)s 无法识别，应为 ISO 8601 或 Unix 时间戳") % {
             "ts": str(reading.ts)[:40]})

@@ -133,3 +133,10 @@ def test_retention_deletes_old_raw_readings_per_type_and_keeps_rollups(make_devi
     series_id = store.series_ids(device.pk, ["pressure"])["pressure"]
     days = store.query(series_id, old - timedelta(days=1), NOW, budget=1000)
     assert sum(point[4] for point in days.points) == 2  # the rollups still count both
+
+
+def test_a_timestamp_that_is_not_a_value_is_rejected(make_device):
+    device, _secret = make_device()
+    outcome = ingest([reading(device.code, ts=[2026, 11, 20]), reading(device.code, ts={"at": 1})], channel="test",
+                     received_at=NOW)
+    assert [r.reason for r in outcome.rejected] == [RejectionReason.BAD_TIMESTAMP] * 2
