@@ -53,7 +53,9 @@ def generate_demo_devices(*, actor, seed: int) -> dict:
 
 
 def ensure_device_officer(*, actor) -> str:
-    """The demo device officer: the city water bureau's, over its devices in the whole city."""
+    """The demo device officer: of the water bureau that owns the most demo devices, over its devices only."""
+    from django.db.models import Count
+
     from bohai.kernel.accounts import actions as accounts
     from bohai.kernel.accounts.models import Role, User
     from bohai.kernel.demo.accounts import demo_password
@@ -61,6 +63,16 @@ def ensure_device_officer(*, actor) -> str:
 
     if User.objects.filter(username=DEMO_OFFICER).exists():
         return DEMO_OFFICER
+    if not Role.objects.filter(code="device_officer").exists():  # roles are reference data: `bohai setup` loads them
+        return ""
+    unit = (Organisation.objects.filter(function="water").annotate(owned=Count("devices")).filter(owned__gt=0)
+            .order_by("-owned", "key").select_related("region").first())
+    if unit is None:
+        return ""
+    user = accounts.create_staff_account(actor=actor, username=DEMO_OFFICER, password=demo_password(),
+                                         organisation=unit, display_name="设备管理演示员")
+    accounts.assign_role(user, actor=actor, role_code="device_officer", region=unit.region, organisation=unit)
+    return DEMO_OFFICER
     if not Role.objects.filter(code="device_officer").exists():  # roles are reference data: `bohai setup` loads them
         return ""
     city = Region.objects.filter(key=settings.BOHAI_CITY_CODE).first()

@@ -102,12 +102,14 @@ def test_without_enterprises_the_meters_are_left_out(city_with_device_types, sma
     assert types == set(TYPE_WEIGHTS) - set(ENTERPRISE_TYPES)
 
 
-def test_the_demo_device_officer_manages_the_city_water_bureaus_devices(city_with_device_types, roles):
+def test_the_demo_device_officer_manages_the_busiest_water_bureaus_devices(city_with_device_types, roles):
     from bohai.kernel.accounts.models import User
     from bohai.kernel.demo.accounts import demo_accounts_table
 
-    assert demo.ensure_device_officer(actor="test") == "device_officer"
-    assert demo.ensure_device_officer(actor="test") == "device_officer"  # a second run adds nothing
+    demo.generate_demo_devices(actor="test", seed=7)
     officer = User.objects.get(username="device_officer")
+    assert demo.ensure_device_officer(actor="test") == "device_officer"  # a second run adds nothing
     assert officer.organisation.function == "water" and officer.has_perm("iot.change_device")
+    mine = Device.objects.restrict(officer, "view")
+    assert mine.exists() and set(mine.values_list("organisation", flat=True)) == {officer.organisation_id}
     assert "device_officer" in demo_accounts_table()
