@@ -345,3 +345,61 @@ class Rectification(models.Model):
 
     def __str__(self):
         return f"{self.review} · {self.get_status_display()}"
+
+
+class ServiceMonthlyFigures(models.Model):
+    """The settled measures of the applications submitted in one month (first day, Beijing time), of one
+    item, handled in one region by one unit: what the statistics dashboard adds up instead of scanning
+    every application. Kept by the job `services.refresh_monthly_figures` (bohai/services/statistics_rollup.py);
+    `overdue` depends on the moment and is always counted live."""
+
+    month = models.DateField(_("提交月份"))
+    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("事项"))
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", verbose_name=_("办理地"))
+    organisation = models.ForeignKey("organisations.Organisation", null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="+", verbose_name=_("承办机构"))
+    submitted = models.PositiveIntegerField(_("申请量"), default=0)
+    accepted = models.PositiveIntegerField(_("受理"), default=0)
+    completed = models.PositiveIntegerField(_("办结"), default=0)
+    rejected = models.PositiveIntegerField(_("不予受理"), default=0)
+    denied = models.PositiveIntegerField(_("不予许可"), default=0)
+    withdrawn = models.PositiveIntegerField(_("撤回"), default=0)
+    in_progress = models.PositiveIntegerField(_("在办"), default=0)
+    online = models.PositiveIntegerField(_("网上办理"), default=0)
+    timed = models.PositiveIntegerField(_("办结且记录是否按时"), default=0)
+    on_time = models.PositiveIntegerField(_("按时办结"), default=0)
+    days_counted = models.PositiveIntegerField(_("办结且记录用时"), default=0)
+    days_total = models.PositiveIntegerField(_("用时合计（工作日）"), default=0)
+    rated_1 = models.PositiveIntegerField(_("非常不满意"), default=0)
+    rated_2 = models.PositiveIntegerField(_("不满意"), default=0)
+    rated_3 = models.PositiveIntegerField(_("基本满意"), default=0)
+    rated_4 = models.PositiveIntegerField(_("满意"), default=0)
+    rated_5 = models.PositiveIntegerField(_("非常满意"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"region": "region", "organisation": "organisation"}
+
+    class Meta:
+        ordering = ["month", "item", "region", "organisation"]
+        indexes = [models.Index(fields=["month"], name="services_figures_month")]
+        verbose_name = _("政务服务月度统计")
+        verbose_name_plural = _("政务服务月度统计")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.item_id}/{self.region_id}: {self.submitted}"
+
+
+class ServiceFiguresMonth(models.Model):
+    """A month whose ServiceMonthlyFigures are complete, and when they were counted: a month without a row
+    here is counted from the applications themselves."""
+
+    month = models.DateField(_("提交月份"), unique=True)
+    computed_at = models.DateTimeField(_("统计时间"))
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = _("已汇总月份")
+        verbose_name_plural = _("已汇总月份")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} @ {self.computed_at:%Y-%m-%d %H:%M}"

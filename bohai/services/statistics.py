@@ -106,6 +106,12 @@ class Filters:
             condition &= Q(GreaterThanOrEqual(submitted, local_midnight(self.start)))
         if self.end:
             condition &= Q(LessThan(submitted, local_midnight(self.end + timedelta(days=1))))
+        return condition & self.place_condition(prefix)
+
+    def place_condition(self, prefix: str = "") -> Q:
+        """Region, department and item as a condition on any model with `region` and `item` (the
+        applications, the monthly figures)."""
+        condition = Q()
         if self.region is not None:
             subtree = subtree_ids(Region, self.region.path)
             if subtree is not None:
@@ -116,6 +122,10 @@ class Filters:
         if self.item is not None:
             condition &= Q(**{f"{prefix}item_id": self.item.pk})
         return condition
+
+    def between(self, start: date, end: date) -> "Filters":
+        """The same places, submitted from `start` to `end`."""
+        return Filters(start=start, end=end, region=self.region, department=self.department, item=self.item)
 
     def describe(self) -> dict:
         return {"start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
@@ -441,38 +451,59 @@ def by_month(filters: Filters = Filters(), user=None, now: datetime | None = Non
 
 @dataclass
 class Dashboard:
-    """Everything the dashboard shows, from one grouped scan of the applications (and one of the
-    rectifications): the rows by item, department, county and month, and the totals."""
+    """Everything the dashboard shows: the rows by item, department, county and month, and the totals.
+    `as_of`: when the oldest monthly figures it used were counted (None: every figure counted now)."""
 
     items: list[Row]
     departments: list[Row]
     counties: list[Row]
     months: list[Row]
     summary: Summary
+    as_of: datetime | None = None
 
 
 def dashboard(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Dashboard:
-    """One GROUP BY item, handling region and month of submission (at most items × regions × months
-    groups: a few thousand), rolled up in Python to each grouping: one pass over the rows instead of
-    one per grouping."""
+    """The dashboard from the monthly figures (statistics_rollup) for the whole months they hold, and
+    from the applications for the rest; equal to `dashboard_from_applications` while the figures are fresh."""
+    from .statistics_rollup import grouped_measures
+
     now = now or timezone.now()
     months = month_range(filters, user)
+    groups, as_of = grouped_measures(filters, user, months, now) if months else ([], None)
+    return _dashboard(groups, filters, user, months, now, as_of)
+
+
+def dashboard_from_applications(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Dashboard:
+    """One GROUP BY item, handling region and month of submission over the applications themselves."""
+    now = now or timezone.now()
+    months = month_range(filters, user)
+    groups = grouped_applications(filters, user, months, now) if months else []
+    return _dashboard(groups, filters, user, months, now, None)
+
+
+def grouped_applications(filters: Filters, user, months: list[date], now: datetime):
+    """(item id, region id, month index, *MEASURE_FIELDS) per group of the applications `filters` keeps
+    within `months`: at most items × regions × months groups, a few thousand."""
+    return (applications(_within(filters, months), user).annotate(month_index=_month_bucket(months))
+            .values("item_id", "region_id", "month_index").annotate(**measure_expressions(now))
+            .values_list("item_id", "region_id", "month_index", *MEASURE_FIELDS))
+
+
+def _dashboard(groups, filters: Filters, user, months: list[date], now: datetime, as_of) -> Dashboard:
+    """Roll the groups up in Python to each grouping: one pass over the groups instead of a query each."""
     sums: tuple[dict, dict, dict] = ({}, {}, {})  # item id, region id, month index → the measures in field order
-    if months:
-        grouped = (applications(_within(filters, months), user).annotate(month_index=_month_bucket(months))
-                   .values("item_id", "region_id", "month_index").annotate(**measure_expressions(now))
-                   .values_list("item_id", "region_id", "month_index", *MEASURE_FIELDS))
-        for row in grouped:  # thousands of groups: add them up with C-level map()
-            values = row[3:]
-            for totals, key in zip(sums, row[:3]):
-                found = totals.get(key)
-                totals[key] = values if found is None else tuple(map(operator.add, found, values))
+    for row in groups:  # thousands of groups: add them up with C-level map()
+        values = row[3:]
+        for totals, key in zip(sums, row[:3]):
+            found = totals.get(key)
+            totals[key] = values if found is None else tuple(map(operator.add, found, values))
     by_item_id, by_region_id, by_month_index = ({key: Measures(*values) for key, values in totals.items()}
                                                 for totals in sums)
     items = _item_rows(by_item_id)
     total = sum(by_item_id.values(), Measures())
     return Dashboard(items=items, departments=by_department(items), counties=_county_rows(by_region_id),
-                     months=_month_rows(months, by_month_index), summary=summary(filters, user, now, measures=total))
+                     months=_month_rows(months, by_month_index), summary=summary(filters, user, now, measures=total),
+                     as_of=as_of)
 
 
 def _within(filters: Filters, months: list[date]) -> Filters:

@@ -36,7 +36,8 @@ def dashboard(request):
         "months": months, "charts": _charts(summary, departments, counties, months),
         "chosen": chosen, "problem": problem, "county_choices": _visible_counties(request.user),
         "department_choices": _department_choices(), "scope": _scope_label(request.user), "month_choices": _months(chosen),
-        "query_string": request.GET.urlencode(), "now": now,
+        "query_string": request.GET.urlencode(), "now": now, "as_of": board.as_of or now,
+        "as_of_today": timezone.localdate(board.as_of or now) == timezone.localdate(now),
     })
 
 
