@@ -38,6 +38,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the publishers publish")
     parser.add_argument("--rate", type=int, default=12_000, help="offered messages/s (3 points each)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="ingestion workers sharing the traffic (a shared subscription when more than one)")
     parser.add_argument("--rss-devices", type=int, default=100_000, help="0 skips the memory measurement")
     args = parser.parse_args()
     if os.environ.get("BENCH_MQTT_CHILD"):
@@ -47,7 +49,7 @@ def main() -> None:
     results = {}
     for engine in engines:
         child_args = ["--devices", str(args.devices), "--seconds", str(args.seconds), "--rate", str(args.rate),
-                      "--rss-devices", str(args.rss_devices)]
+                      "--rss-devices", str(args.rss_devices), "--workers", str(args.workers)]
         os.environ["BENCH_MQTT_CHILD"] = "1"
         results[engine] = harness.run_child(Path(__file__), engine, child_args)
         os.environ.pop("BENCH_MQTT_CHILD")
@@ -151,13 +153,14 @@ def add_gateways(broker) -> None:
     time.sleep(0.5)
 
 
-def start_worker(url: str, broker, log_path: Path) -> subprocess.Popen:
+def start_worker(url: str, broker, log_path: Path, client_id: str = "bench-worker",
+                 shared: bool = False) -> subprocess.Popen:
     environment = {**os.environ, "BOHAI_DATABASE_URL": url, "BOHAI_MQTT_URL": broker.url,
                    "BOHAI_MQTT_DIR": str(broker.files.directory), "PYTHONUNBUFFERED": "1"}
     stream = open(log_path, "w")
-    worker = subprocess.Popen([sys.executable, "-m", "bohai.cli", "iot_worker", "--client-id", "bench-worker",
-                               "--log-every", "5"], cwd=harness.REPO_ROOT, env=environment, stdout=stream,
-                              stderr=subprocess.STDOUT)
+    worker = subprocess.Popen([sys.executable, "-m", "bohai.cli", "iot_worker", "--client-id", client_id,
+                               "--log-every", "5", *(["--shared"] if shared else [])], cwd=harness.REPO_ROOT,
+                              env=environment, stdout=stream, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while "subscribed to" not in log_path.read_text():
         if worker.poll() is not None or time.monotonic() > deadline:
@@ -176,14 +179,15 @@ def stored_points() -> int:
 
 def run_stream(engine: str, url: str, broker, codes: list[str], args) -> dict:
     log_path = broker.files.directory / "worker.log"
-    worker = start_worker(url, broker, log_path)
+    workers = [start_worker(url, broker, broker.files.directory / f"worker-{index}.log" if index else log_path,
+                            f"bench-worker-{index}", shared=args.workers > 1) for index in range(args.workers)]
     start_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     per_process = [codes[index::PUBLISHER_PROCESSES] for index in range(PUBLISHER_PROCESSES)]
     queue = multiprocessing.Queue()
     publishers = [multiprocessing.Process(target=publish, args=(
         broker.port, index, part, start_at.timestamp(), args.rate / PUBLISHER_PROCESSES, args.seconds, queue))
         for index, part in enumerate(per_process)]
-    cpu_before = process_cpu_seconds(worker.pid)
+    cpu_before = sum(process_cpu_seconds(worker.pid) for worker in workers)
     started = time.time()
     for publisher in publishers:
         publisher.start()
@@ -208,16 +212,19 @@ def run_stream(engine: str, url: str, broker, codes: list[str], args) -> dict:
     finished = time.time() - started
     for publisher in publishers:
         publisher.join(30)
-    cpu_used = process_cpu_seconds(worker.pid) - cpu_before
+    cpu_used = sum(process_cpu_seconds(worker.pid) for worker in workers) - cpu_before
     latencies = sorted(publish_to_stored(sent, started, samples))
-    worker.terminate()
-    worker.wait(30)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.wait(30)
     messages = expected_sent or 0
     stored = stored_points()
     last_stored_at = next(at for at, count in samples if count == samples[-1][1])
     return {
         "engine": engine,
         "devices": len(codes),
+        "workers": args.workers,
         "offered_messages_per_second": args.rate,
         "publish_seconds": round(max(entry["seconds"] for entry in sent), 2) if sent else None,
         "sent_messages": messages,
