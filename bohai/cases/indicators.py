@@ -473,6 +473,9 @@ CONDITIONS = (  # bit 6 upwards
 )
 FLAG_BITS = 16
 MEASURE_FIELDS = tuple(f.name for f in fields(Measures))
+DUE_FIELDS = ("due", "due_deferred", "due_closed", "due_closed_on_time")  # counted over D; the rest over R
+D_MASK = tuple(int(name in DUE_FIELDS) for name in MEASURE_FIELDS)
+R_MASK = tuple(1 - bit for bit in D_MASK)
 KEYS = ("county_id", "township_id", "organisation_id")
 MAX_KEY_BITS = 62
 
@@ -606,13 +609,16 @@ class Packing:
                 restore(unit, self.unit_offset), r, d, flags)
 
 
-def pass_sql(filters: Filters, scope: Q, now: datetime, months: list[date] | None, grouped: bool) -> tuple[str, list, Packing]:
+def pass_sql(filters: Filters, scope: Q, now: datetime, months: list[date] | None, grouped: bool,
+             rows: Q = Q()) -> tuple[str, list, Packing]:
     """One pass over the cases in R or D: the count of cases and their working days per packed key (place
     and unit when `grouped`, R and D month, flags). The subquery reads each row once and works out its
     key and day numbers; the fence (SQLite: LIMIT -1, PostgreSQL: OFFSET 0) keeps the planner from
     inlining it, so the working-day trees read columns instead of recomputing dates."""
     r_cuts, d_cuts = bounds(filters, now, months if grouped else None)
-    within = _in("reported_at", r_cuts) | (_in("due_at", d_cuts) & Q(due_at__isnull=False))
+    # An open period takes every case (Q() | D would be D alone: Django drops an empty Q from an OR).
+    open_period = r_cuts[0] is None and r_cuts[-1] is None
+    within = Q() if open_period else _in("reported_at", r_cuts) | (_in("due_at", d_cuts) & Q(due_at__isnull=False))
     region_ids = Region.objects.aggregate(low=Min("pk"), top=Max("pk"))
     unit_ids = Organisation.objects.aggregate(low=Min("pk"), top=Max("pk"))
     region_offset, unit_offset = (region_ids["low"] or 1) - 1, (unit_ids["low"] or 1) - 1
@@ -626,7 +632,7 @@ def pass_sql(filters: Filters, scope: Q, now: datetime, months: list[date] | Non
     d_sql, d_params = bucket_sql(column("due_at"), d_cuts)
     key = packing.sql(r_sql, d_sql, flags_sql(column), column)  # placeholders: R cuts, D cuts, now (overdue)
     overdue = [connection.ops.adapt_datetimefield_value(now)]
-    inner = (Case.objects.filter(scope, filters.common(), within).order_by()
+    inner = (Case.objects.filter(scope, filters.common(), within, rows).order_by()
              .annotate(k=RawSQL(key, [*r_params, *d_params, *overdue], output_field=BigIntegerField()),
                        hd=LocalDay("handled_at"), sd=LocalDay(Coalesce("signed_at", "dispatched_at")))
              .values("k", "hd", "sd"))
@@ -639,8 +645,9 @@ def pass_sql(filters: Filters, scope: Q, now: datetime, months: list[date] | Non
     return sql, list(inner_params), packing
 
 
-def _pass(filters: Filters, scope: Q, now: datetime, months: list[date] | None, grouped: bool) -> tuple[list, Packing]:
-    sql, params, packing = pass_sql(filters, scope, now, months, grouped)
+def _pass(filters: Filters, scope: Q, now: datetime, months: list[date] | None, grouped: bool,
+          rows: Q = Q()) -> tuple[list, Packing]:
+    sql, params, packing = pass_sql(filters, scope, now, months, grouped, rows)
     if connection.vendor != "postgresql":  # no transaction: on SQLite (IMMEDIATE) it would take the write lock
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -663,6 +670,24 @@ def _spread(rows: list[tuple], packing: Packing) -> tuple[list, "np.ndarray"]:
     table = np.array(rows, dtype=np.int64)
     keys, n, days, timed = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
     county, township, unit, r, d, flags = packing.unpack(keys)
+    return placed(np.column_stack([county, township, unit]), r, d, measure_columns(n, days, timed, flags))
+
+
+def placed(places, r, d, values) -> tuple["np.ndarray", "np.ndarray"]:
+    """Cells and measures from rows of (county, township, unit), their R and D month indexes (-1: outside)
+    and their measures as if in both cohorts: the R measures where r ≥ 0, the D measures where d ≥ 0."""
+    import numpy as np
+
+    in_r, in_d = r >= 0, d >= 0
+    keys = np.vstack([np.column_stack([places, r])[in_r], np.column_stack([places, d])[in_d]])
+    return keys, np.vstack([values[in_r] * R_MASK, values[in_d] * D_MASK])
+
+
+def measure_columns(n, days, timed, flags) -> "np.ndarray":
+    """Every measure of groups of `n` cases sharing `flags` (with their working days and how many were
+    timed), as if the cases were both reported and due in the period: one row per group."""
+    import numpy as np
+
     status = flags % 16
     answer = (flags // 16) % 4
     bit = {name: (flags >> position) & 1 for position, (name, _test) in enumerate(CONDITIONS, start=6)}
@@ -678,21 +703,10 @@ def _spread(rows: list[tuple], packing: Packing) -> tuple[list, "np.ndarray"]:
         "basically": n * (answer == 2), "dissatisfied": n * (answer == 3), "handling_cases": timed,
         "handling_days": days, "open": n * np.isin(status, [STATUS_CODES.index(s) for s in OPEN]),
         "overdue": n * bit["overdue"], "deferred": n * is_status[Status.DEFERRED], "closed": n * is_status[Status.CLOSED],
+        "due": n, "due_deferred": n * is_status[Status.DEFERRED], "due_closed": n * is_status[Status.CLOSED],
+        "due_closed_on_time": n * is_status[Status.CLOSED] * bit["on_time"],
     }
-    closed_on_time = n * is_status[Status.CLOSED] * bit["on_time"]
-    due = {"due": n, "due_deferred": columns["deferred"], "due_closed": columns["closed"],
-           "due_closed_on_time": closed_on_time}
-    r_part = np.zeros((len(rows), len(MEASURE_FIELDS)), dtype=np.int64)
-    d_part = np.zeros_like(r_part)
-    for position, name in enumerate(MEASURE_FIELDS):
-        if name in columns:
-            r_part[:, position] = columns[name]
-        if name in due:
-            d_part[:, position] = due[name]
-    in_r, in_d = r >= 0, d >= 0
-    keys = np.vstack([np.column_stack([county, township, unit, r])[in_r],
-                      np.column_stack([county, township, unit, d])[in_d]])
-    return keys, np.vstack([r_part[in_r], d_part[in_d]])
+    return np.column_stack([np.asarray(columns[name], dtype=np.int64) for name in MEASURE_FIELDS]).reshape(-1, len(MEASURE_FIELDS))
 
 
 def _measures(vector) -> Measures:
@@ -833,7 +847,7 @@ def cube(filters: Filters = Filters(), user=None, now: datetime | None = None, *
     if scope is None:
         return Cube([], [], month_range(filters, None) if by_month else [])
     months = month_range(filters, scope) if by_month else []
-    keys, values = _spread(*_pass(filters, scope, now, months, grouped=True))
+    keys, values = counted(filters, scope, now, months, grouped=True)
     return Cube(keys, values, months)
 
 
@@ -843,8 +857,24 @@ def summary(filters: Filters = Filters(), user=None, now: datetime | None = None
     scope = scope_condition(user)
     if scope is None:
         return Measures()
-    _keys, values = _spread(*_pass(filters, scope, now, None, grouped=False))
+    _keys, values = counted(filters, scope, now, [], grouped=False)
     return _measures(values.sum(axis=0)) if len(values) else Measures()
+
+
+def counted(filters: Filters, scope: Q, now: datetime, months: list[date], grouped: bool, *, use_rollup: bool = True):
+    """Cells and measures of the cases in R or D: the settled cases of clean months from the monthly
+    rollup, the others from the rows (bohai/cases/rollup.py); all from the rows when the rollup cannot
+    serve the period or the scope."""
+    import numpy as np
+
+    from . import rollup
+
+    plan = rollup.plan(filters, scope, now) if use_rollup else None
+    if plan is None:
+        return _spread(*_pass(filters, scope, now, months, grouped))
+    live_keys, live_values = _spread(*_pass(filters, scope, now, months, grouped, rows=plan.live))
+    rolled_keys, rolled_values = rollup.spread(plan, filters, scope, months, grouped)
+    return np.vstack([live_keys, rolled_keys]), np.vstack([live_values, rolled_values])
 
 
 def month_range(filters: Filters, scope: Q | None) -> list[date]:

@@ -7,6 +7,10 @@ the last correction of a text wins), written beside the running one and moved ov
 (`os.replace`), so that a process loading it never reads half a file; `dispatch.current_model()` in every
 process reloads it when the file changes. The corrections used are marked, with one audit record.
 Training runs outside any transaction (a few seconds of CPU; on SQLite a transaction holds the write lock).
+
+cases.refresh_rollup (every five minutes): counts the settled cases of the months whose cases changed since
+their last count (or that were never counted) into the monthly rollup the dashboard reads
+(bohai/cases/rollup.py); a month changed in between is counted from the rows, so the figures never lag.
 """
 import os
 import tempfile
@@ -18,10 +22,12 @@ from bohai.kernel.audit.recording import record
 from bohai.kernel.audit.service import service_action
 from bohai.kernel.jobs.registry import job, periodic
 
+from . import rollup
 from .dispatch import model_path
 from .models import DispatchCorrection
 
 ACTOR = "system:cases.retrain"
+ROLLUP_ACTOR = "system:cases.rollup"
 MINIMUM_CORRECTIONS = 20
 
 
@@ -29,6 +35,12 @@ MINIMUM_CORRECTIONS = 20
 @job("cases.retrain_dispatch", lease=timedelta(hours=1))
 def retrain_dispatch() -> dict:
     return retrain_from_corrections(actor=ACTOR)
+
+
+@periodic(every=timedelta(minutes=5))
+@job("cases.refresh_rollup", lease=timedelta(minutes=30))
+def refresh_rollup() -> dict:
+    return rollup.refresh(actor=ROLLUP_ACTOR)
 
 
 def retrain_from_corrections(*, actor, minimum: int = MINIMUM_CORRECTIONS) -> dict:

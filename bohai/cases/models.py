@@ -158,7 +158,11 @@ class Case(models.Model):
     class Meta:
         ordering = ["-reported_at", "-id"]
         indexes = [models.Index(fields=["track", "status"]), models.Index(fields=["reported_at"]),
-                   models.Index(fields=["case_class", "reported_at"])]
+                   models.Index(fields=["case_class", "reported_at"]),
+                   # the hot spots (an index-only scan), short periods' deadlines, what changed since the rollup
+                   models.Index(fields=["grid", "reported_at"], name="cases_case_grid_reported"),
+                   models.Index(fields=["due_at"], name="cases_case_due_at"),
+                   models.Index(fields=["updated_at"], name="cases_case_updated_at")]
         permissions = [("view_indicators", _("查看网格与诉求指标")), ("dispatch_case", _("派遣案件")),
                        ("file_case", _("立案与核查结案")), ("reveal_caller", _("查看来电号码（回访）"))]
         verbose_name = _("案件")
@@ -279,3 +283,78 @@ class DispatchCorrection(models.Model):
 
     def __str__(self):
         return f"{self.suggested} → {self.chosen}"
+
+
+class CaseRollupMonth(models.Model):
+    """One reported month (local) of the monthly rollup: its settled cases as they stood at `counted_until`.
+
+    The month's rollup is used only while no case reported in it has changed since (`updated_at` later than
+    `counted_until`) and the working calendar is the one it was counted with; otherwise its cases are counted
+    from the rows until the refresh job counts the month again (bohai/cases/rollup.py)."""
+
+    month = models.DateField(_("上报月份"), unique=True)
+    counted_until = models.DateTimeField(_("统计截至"))
+    calendar = models.CharField(_("工作日历指纹"), max_length=64)
+    cases = models.PositiveIntegerField(_("已办结案件数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = _("案件月度汇总批次")
+        verbose_name_plural = _("案件月度汇总批次")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} @ {self.counted_until:%Y-%m-%d %H:%M}"
+
+
+class CaseMonthRollup(models.Model):
+    """The indicators' counts of the settled cases (closed, refused, merged: they no longer change) reported in
+    one month, per month of their deadline, track, place and handling unit. The fields after `organisation`
+    are bohai.cases.indicators.Measures' counts, as if every case were in both cohorts (reported and due)."""
+
+    batch = models.ForeignKey(CaseRollupMonth, on_delete=models.CASCADE, related_name="rows")
+    month = models.DateField(_("上报月份"))
+    due_month = models.DateField(_("处置时限月份"), null=True)
+    track = models.CharField(_("业务"), max_length=8, choices=Track.choices)
+    county = models.ForeignKey("regions.Region", null=True, on_delete=models.CASCADE, related_name="+",
+                               db_constraint=False, verbose_name=_("县（市、区）"))
+    township = models.ForeignKey("regions.Region", null=True, on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False, verbose_name=_("乡镇（街道）"))
+    organisation = models.ForeignKey("organisations.Organisation", null=True, on_delete=models.CASCADE,
+                                     related_name="+", db_constraint=False, verbose_name=_("处置单位"))
+    reported = models.IntegerField(_("上报/受理量"), default=0)
+    city_reported = models.IntegerField(_("数字城管上报"), default=0)
+    filed = models.IntegerField(_("立案"), default=0)
+    refused = models.IntegerField(_("不予立案"), default=0)
+    merged = models.IntegerField(_("合并重复"), default=0)
+    awaiting_filing = models.IntegerField(_("待立案"), default=0)
+    dispatch_judged = models.IntegerField(_("首次派遣已判定"), default=0)
+    dispatch_correct = models.IntegerField(_("首次派遣准确"), default=0)
+    handled = models.IntegerField(_("已处置"), default=0)
+    handled_on_time = models.IntegerField(_("按期处置"), default=0)
+    verified = models.IntegerField(_("已核查"), default=0)
+    reworked = models.IntegerField(_("返工"), default=0)
+    followed_up = models.IntegerField(_("已回访"), default=0)
+    satisfied = models.IntegerField(_("满意"), default=0)
+    basically = models.IntegerField(_("基本满意"), default=0)
+    dissatisfied = models.IntegerField(_("不满意"), default=0)
+    handling_cases = models.IntegerField(_("计时案件"), default=0)
+    handling_days = models.IntegerField(_("处置用时（工作日）合计"), default=0)
+    open = models.IntegerField(_("在办"), default=0)
+    overdue = models.IntegerField(_("超期在办"), default=0)
+    deferred = models.IntegerField(_("挂账"), default=0)
+    closed = models.IntegerField(_("已结案"), default=0)
+    due = models.IntegerField(_("应结案"), default=0)
+    due_deferred = models.IntegerField(_("应结案中挂账"), default=0)
+    due_closed = models.IntegerField(_("应结案中已结案"), default=0)
+    due_closed_on_time = models.IntegerField(_("应结案中按期结案"), default=0)
+
+    class Meta:
+        ordering = ["month", "due_month", "id"]
+        indexes = [models.Index(fields=["month"])]
+        verbose_name = _("案件月度汇总")
+        verbose_name_plural = _("案件月度汇总")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.track} {self.reported}"
