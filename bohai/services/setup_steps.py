@@ -30,5 +30,6 @@ def reference_steps():
 
 def demo_steps():
     from .demo import generate_demo_applications
+    from .statistics_rollup import count_demo_figures
 
-    return [(_("政务服务办件（近一年）"), generate_demo_applications)]
+    return [(_("政务服务办件（近一年）"), generate_demo_applications), (_("政务服务统计月度汇总"), count_demo_figures)]

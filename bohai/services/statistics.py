@@ -465,38 +465,51 @@ class Dashboard:
 def dashboard(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Dashboard:
     """The dashboard from the monthly figures (statistics_rollup) for the whole months they hold, and
     from the applications for the rest; equal to `dashboard_from_applications` while the figures are fresh."""
-    from .statistics_rollup import grouped_measures
+    from .statistics_rollup import summed_measures
 
     now = now or timezone.now()
     months = month_range(filters, user)
-    groups, as_of = grouped_measures(filters, user, months, now) if months else ([], None)
-    return _dashboard(groups, filters, user, months, now, as_of)
+    sums, as_of = summed_measures(filters, user, months, now) if months else (({}, {}, {}), None)
+    return _dashboard(sums, filters, user, months, now, as_of)
 
 
 def dashboard_from_applications(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Dashboard:
-    """One GROUP BY item, handling region and month of submission over the applications themselves."""
+    """One GROUP BY item, handling region and month of submission over the applications themselves (at
+    most items × regions × months groups: a few thousand), rolled up in Python to each grouping: one pass
+    over the rows instead of one per grouping."""
     now = now or timezone.now()
     months = month_range(filters, user)
-    groups = grouped_applications(filters, user, months, now) if months else []
-    return _dashboard(groups, filters, user, months, now, None)
+    sums = add_groups(grouped_applications(filters, user, months, now)) if months else ({}, {}, {})
+    return _dashboard(sums, filters, user, months, now, None)
 
 
 def grouped_applications(filters: Filters, user, months: list[date], now: datetime):
     """(item id, region id, month index, *MEASURE_FIELDS) per group of the applications `filters` keeps
-    within `months`: at most items × regions × months groups, a few thousand."""
+    within `months`."""
     return (applications(_within(filters, months), user).annotate(month_index=_month_bucket(months))
             .values("item_id", "region_id", "month_index").annotate(**measure_expressions(now))
             .values_list("item_id", "region_id", "month_index", *MEASURE_FIELDS))
 
 
-def _dashboard(groups, filters: Filters, user, months: list[date], now: datetime, as_of) -> Dashboard:
-    """Roll the groups up in Python to each grouping: one pass over the groups instead of a query each."""
-    sums: tuple[dict, dict, dict] = ({}, {}, {})  # item id, region id, month index → the measures in field order
+Sums = tuple[dict, dict, dict]  # item id, region id, month index → the measures in MEASURE_FIELDS order
+
+
+def add_groups(groups, sums: Sums | None = None) -> Sums:
+    """Add (item id, region id, month index, *measures) groups into the sums by item, region and month."""
+    sums = sums or ({}, {}, {})
     for row in groups:  # thousands of groups: add them up with C-level map()
         values = row[3:]
         for totals, key in zip(sums, row[:3]):
-            found = totals.get(key)
-            totals[key] = values if found is None else tuple(map(operator.add, found, values))
+            add_to(totals, key, values)
+    return sums
+
+
+def add_to(totals: dict, key, values: tuple) -> None:
+    found = totals.get(key)
+    totals[key] = values if found is None else tuple(map(operator.add, found, values))
+
+
+def _dashboard(sums: Sums, filters: Filters, user, months: list[date], now: datetime, as_of) -> Dashboard:
     by_item_id, by_region_id, by_month_index = ({key: Measures(*values) for key, values in totals.items()}
                                                 for totals in sums)
     items = _item_rows(by_item_id)

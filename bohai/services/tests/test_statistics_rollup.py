@@ -214,3 +214,13 @@ def test_the_page_says_how_old_the_figures_are(generated, make_staff, client_for
     response = client_for(officer).get("/work/services/statistics/", {"start": "2026-10", "end": "2026-12"})
     assert response.status_code == 200
     assert f"数据截至 {timezone.localtime(counted_at):%H:%M}" in response.content.decode()
+
+
+def test_the_demo_counts_its_applications_into_the_figures(generated):
+    from bohai.services.setup_steps import demo_steps
+
+    steps = dict((str(label), step) for label, step in demo_steps())
+    assert list(steps)[-1] == "政务服务统计月度汇总"
+    result = steps["政务服务统计月度汇总"](actor="test", seed=2026)
+    assert result["rows"] == ServiceMonthlyFigures.objects.count() > 0
+    assert ServiceFiguresMonth.objects.filter(month__in=MONTHS).count() == 6
