@@ -42,7 +42,7 @@ FULL_SIZE = 1_000_000
 GOAL_SECONDS = 2.0
 WARM_RUNS = 5
 INSERT_BATCH = 20_000
-FINGERPRINT = "v2"
+FINGERPRINT = "v3"  # v3: the rollup's migration (indexes on (grid_id, reported_at), due_at, updated_at)
 TABLE = "cases_case"
 SCENARIOS = ("city", "county")
 MEASURES = ("summary", "dashboard", "planning")
@@ -83,14 +83,19 @@ def measure_one(args) -> dict:
     users = ensure_users()
     from django.db import connection
 
+    rollup_timings = ensure_rollup()
+
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
         counted = cursor.fetchone()[0]
     result = {"engine": engine, "cases": counted, "build_seconds": build_seconds,
               "load_average_before": harness.machine()["load_average"]}
+    result["rollup"] = rollup_timings
     result["timings"] = time_scenarios(users)
     result["figures"] = figures(users["city"])
+    result["rollup_equals_raw"] = rollup_equals_raw(users)
     result["explain"] = explain()
+    result["explain_indexes"] = explain_indexes()
     result["load_average_after"] = harness.machine()["load_average"]
     return result
 
@@ -291,6 +296,32 @@ def ensure_users() -> dict:
     return bench_databases.ensure_officers({"city": "bench-cases-city", "county": "bench-cases-county"}, "grid_command")
 
 
+def ensure_rollup() -> dict:
+    """The monthly rollup as the job keeps it: built once over the whole table (timed, as the job's first
+    run after an upgrade), then one month counted again (timed, as a run after a month's cases changed)."""
+    from bohai.cases import rollup
+    from bohai.cases.models import CaseRollupMonth
+
+    timings = {}
+    if not CaseRollupMonth.objects.exists():
+        started = time.perf_counter()
+        done = rollup.refresh(actor="bench")
+        timings["full_refresh_s"] = round(time.perf_counter() - started, 3)
+        timings["full_refresh_months"] = len(done["months"])
+        print(f"  rollup: {len(done['months'])} months, {done['cases']:,} settled cases in "
+              f"{timings['full_refresh_s']} s", file=sys.stderr)
+    month = CaseRollupMonth.objects.order_by("-month").values_list("month", flat=True)[1]  # last month
+    started = time.perf_counter()
+    rollup.refresh(actor="bench", months=[month])
+    timings["one_month_refresh_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    rollup.refresh(actor="bench")  # nothing changed: what the job costs most of the time
+    timings["idle_refresh_s"] = round(time.perf_counter() - started, 3)
+    print(f"  rollup: one month again {timings['one_month_refresh_s']} s, nothing to do {timings['idle_refresh_s']} s",
+          file=sys.stderr)
+    return timings
+
+
 # Measuring --------------------------------------------------------------------------------------
 
 def period():
@@ -374,6 +405,48 @@ def explain() -> list[str]:
         return [" | ".join(str(part) for part in row) for row in cursor.fetchall()]
 
 
+def rollup_equals_raw(users: dict) -> bool:
+    """The dashboard's cube from rollup + live rows equals the one from the rows alone (city and county)."""
+    from bohai.cases import indicators, rollup
+
+    filters, now = period(), present()
+    same = True
+    for scenario, user in users.items():
+        with_rollup = indicators.cube(filters, fresh_user(user), now).cells
+        plan, rollup.plan = rollup.plan, lambda *args: None
+        try:
+            raw = indicators.cube(filters, fresh_user(user), now).cells
+        finally:
+            rollup.plan = plan
+        same = same and with_rollup == raw
+    return same
+
+
+def explain_indexes() -> dict[str, list[str]]:
+    """The plans of the hot spots (the (grid_id, reported_at) index) and of a one-month period's live pass
+    (reported_at and due_at ranges)."""
+    from django.db import connection, transaction
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from bohai.cases import indicators
+    from bohai.cases.models import Case
+
+    filters, now = period(), timezone.now()
+    r_cuts, _d = indicators.bounds(filters, now, None)
+    spots = (Case.objects.filter(indicators._in("reported_at", r_cuts), grid__isnull=False).order_by()
+             .values_list("grid_id").annotate(n=Count("*")))
+    month = indicators.Filters.for_months(filters.end.replace(day=1), filters.end)
+    month_sql, month_params, _packing = indicators.pass_sql(month, Q(), now, [month.start], grouped=True)
+    plans = {}
+    for name, (sql, params) in {"hotspots": spots.query.sql_with_params(), "one month": (month_sql, month_params)}.items():
+        with transaction.atomic(), connection.cursor() as cursor:
+            prefix = "EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+            cursor.execute(prefix + sql, params)
+            plans[name] = [" | ".join(str(part) for part in row) for row in cursor.fetchall()]
+    return plans
+
+
 # Report -----------------------------------------------------------------------------------------
 
 def report(args, results: dict) -> None:
@@ -396,6 +469,8 @@ def report(args, results: dict) -> None:
             a, b = results["sqlite"]["timings"][key]["warm_s"], results["postgres"]["timings"][key]["warm_s"]
             summary.append(harness.figure(f"SQLite / PostgreSQL warm {key}", a / b, "x"))
         same = results["sqlite"]["figures"] == results["postgres"]["figures"]
+        exact = all(results[e]["rollup_equals_raw"] for e in ("sqlite", "postgres"))
+        summary.append(harness.figure("rollup + live equal to raw rows", 1.0 if exact else 0.0, "bool", "equal", None, exact))
         summary.append(harness.figure("figures equal on both engines", 1.0 if same else 0.0, "bool", "equal", None, same))
     harness.print_summary(summary)
     for engine, result in results.items():
@@ -406,6 +481,11 @@ def report(args, results: dict) -> None:
         print(f"[{engine}] EXPLAIN of the dashboard's grouped pass:")
         for line in result["explain"][:16]:
             print("   ", line)
+        for name, lines in result["explain_indexes"].items():
+            print(f"[{engine}] EXPLAIN of {name}:")
+            for line in lines[:12]:
+                print("   ", line)
+        print(f"[{engine}] rollup: {result['rollup']}; rollup + live equal to the raw rows: {result['rollup_equals_raw']}")
     command = "python benchmarks/bench_cases_indicators.py " + " ".join(sys.argv[1:])
     path = harness.write_results(NAME, command.strip(), summary, {"results": results, "goal_seconds": GOAL_SECONDS})
     print(f"Wrote {path.relative_to(harness.REPO_ROOT)}")
