@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import IntegerField, Max, Min, Q
+from django.db.models import IntegerField, Max, Min, Q, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.signals import post_delete
@@ -128,41 +128,80 @@ def months_condition(months) -> Q:
 
 
 def spread(plan: Plan, filters, scope: Q, months: list[date], grouped: bool):
-    """The rolled cases' cells and measures, as indicators._spread gives them for rows."""
+    """The rolled cases' cells and measures, as indicators._spread gives them for rows: the rollup summed by
+    the database per (place, unit, month) of the reported cohort and per (place, unit, deadline month) of
+    the due one, so only the cells travel."""
     import numpy as np
 
-    rows = list(CaseMonthRollup.objects.filter(scope, filters.common(), month__in=plan.clean).order_by()
-                .filter(Q(due_month__isnull=True) | Q(due_month__lt=plan.this_month))
-                .values_list("month", "due_month", "county_id", "township_id", "organisation_id",
-                             *indicators.MEASURE_FIELDS))
-    if not rows:
+    rows = (CaseMonthRollup.objects.filter(scope, filters.common(), month__in=plan.clean).order_by()
+            .filter(Q(due_month__isnull=True) | Q(due_month__lt=plan.this_month)))
+    keys, values = [], []
+    for cohort, column, measures in (("R", "month", R_FIELDS), ("D", "due_month", indicators.DUE_FIELDS)):
+        selected = rows.filter(**within_period(column, filters))
+        parts = [*(("county_id", "township_id", "organisation_id") if grouped else ()), *((column,) if months else ())]
+        table = summed(selected, parts, measures)
+        if not len(table):
+            continue
+        places = table[:, :3] if grouped else np.zeros((len(table), 3), dtype=np.int64)
+        index = month_index(table[:, len(parts) - 1], months) if months else np.zeros(len(table), dtype=np.int64)
+        vectors = np.zeros((len(table), len(indicators.MEASURE_FIELDS)), dtype=np.int64)
+        vectors[:, [indicators.MEASURE_FIELDS.index(name) for name in measures]] = table[:, len(parts):]
+        keys.append(np.column_stack([places, index]))
+        values.append(vectors)
+    if not keys:
         return np.zeros((0, 4), dtype=np.int64), np.zeros((0, len(indicators.MEASURE_FIELDS)), dtype=np.int64)
-    reported = np.array([ordinal(row[0]) for row in rows], dtype=np.int64)
-    due = np.array([ordinal(row[1]) if row[1] else -1 for row in rows], dtype=np.int64)
-    if grouped:
-        places = np.array([[row[2] or 0, row[3] or 0, row[4] or 0] for row in rows], dtype=np.int64)
-    else:
-        places = np.zeros((len(rows), 3), dtype=np.int64)
-    values = np.array([row[5:] for row in rows], dtype=np.int64)
-    return indicators.placed(places, month_index(reported, filters, months), month_index(due, filters, months), values)
+    return np.vstack(keys), np.vstack(values)
+
+
+R_FIELDS = tuple(name for name in indicators.MEASURE_FIELDS if name not in indicators.DUE_FIELDS)
+
+
+def within_period(column: str, filters) -> dict:
+    bounds = {f"{column}__isnull": False}
+    if filters.start is not None:
+        bounds[f"{column}__gte"] = filters.start
+    if filters.end is not None:
+        bounds[f"{column}__lte"] = filters.end
+    return bounds
+
+
+def summed(rows, parts: list[str], measures) -> "np.ndarray":
+    """The sums of `measures` per distinct `parts` (ids, 0 for none; months as ordinals), read with a plain
+    cursor (no per-value conversion)."""
+    import numpy as np
+
+    sums = {f"sum_{name}": Sum(name) for name in measures}
+    if not parts:
+        total = rows.aggregate(**sums)
+        return np.array([[total[key] for key in sums]] if total[f"sum_{measures[0]}"] is not None else [],
+                        dtype=np.int64).reshape(-1, len(measures))
+    sql, params = rows.values(*parts).annotate(**sums).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    month_position = len(parts) - 1 if parts and parts[-1] in ("month", "due_month") else None
+    table = [[(month_ordinal(value) if position == month_position else value) or 0 for position, value in enumerate(row)]
+             for row in fetched]
+    return np.array(table, dtype=np.int64).reshape(-1, len(parts) + len(measures))
+
+
+def month_ordinal(value) -> int:
+    """A month as stored (a date, or on SQLite its ISO text) as year × 12 + month − 1."""
+    text = str(value)
+    return int(text[:4]) * 12 + int(text[5:7]) - 1
 
 
 def ordinal(month: date) -> int:
     return month.year * 12 + month.month - 1
 
 
-def month_index(ordinals, filters, months: list[date]):
-    """Each month's index among `months` as the indicators' buckets give it (everything before the
-    second month in 0, everything after the last in the last); -1 outside the period or without a month."""
+def month_index(ordinals, months: list[date]):
+    """Each month's index among `months` as the indicators' buckets give it (everything before the second
+    month in 0, everything after the last in the last)."""
     import numpy as np
 
-    inside = ordinals >= 0
-    if filters.start is not None:
-        inside &= ordinals >= ordinal(filters.start)
-    if filters.end is not None:
-        inside &= ordinals <= ordinal(filters.end)
     cuts = np.array([ordinal(m) for m in months[1:]], dtype=np.int64)
-    return np.where(inside, np.searchsorted(cuts, ordinals, side="right"), -1)
+    return np.searchsorted(cuts, ordinals, side="right")
 
 
 # Refreshing ------------------------------------------------------------------------------------
