@@ -426,18 +426,19 @@ def explain_indexes() -> dict[str, list[str]]:
     """The plans of the hot spots (the (grid_id, reported_at) index) and of a one-month period's live pass
     (reported_at and due_at ranges)."""
     from django.db import connection, transaction
-    from django.db.models import Count, Q
+    from django.db.models import Q
     from django.utils import timezone
 
-    from bohai.cases import indicators
-    from bohai.cases.models import Case
+    from bohai.cases import indicators, rollup
+    from bohai.engines.workdays.periods import add_months
 
     filters, now = period(), timezone.now()
-    r_cuts, _d = indicators.bounds(filters, now, None)
-    spots = (Case.objects.filter(indicators._in("reported_at", r_cuts), grid__isnull=False).order_by()
-             .values_list("grid_id").annotate(n=Count("*")))
-    month = indicators.Filters.for_months(filters.end.replace(day=1), filters.end)
-    month_sql, month_params, _packing = indicators.pass_sql(month, Q(), now, [month.start], grouped=True)
+    spots = indicators.grid_counts_query(filters, Q(), now)
+    last_month = add_months(filters.end.replace(day=1), -1)
+    month = indicators.Filters.for_months(last_month, last_month)
+    plan = rollup.plan(month, Q(), now)  # the live pass as the dashboard runs it for last month
+    month_sql, month_params, _packing = indicators.pass_sql(month, Q(), now, [month.start], grouped=True,
+                                                            rows=plan.live if plan else Q())
     plans = {}
     for name, (sql, params) in {"hotspots": spots.query.sql_with_params(), "one month": (month_sql, month_params)}.items():
         with transaction.atomic(), connection.cursor() as cursor:

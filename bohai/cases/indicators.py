@@ -961,11 +961,7 @@ def hotspots(filters: Filters = Filters(), user=None, now: datetime | None = Non
     if scope is None:
         return {"counties": [], "townships": [], "grids": []}
     source = source or cube(filters, user, now, by_month=False)
-    # The (grid, reported_at) index holds all this query reads (an index-only scan); on SQLite the period is
-    # kept off the reported_at index, which would fetch every row of the period by rowid.
-    r_cuts, _d_cuts = bounds(filters, now, None)
-    grid_counts = dict(Case.objects.filter(scope, filters.common(), _in("reported_at", r_cuts), grid__isnull=False)
-                       .order_by().values_list("grid_id").annotate(n=Count("*")))
+    grid_counts = dict(grid_counts_query(filters, scope, now))
     county_totals = {pk: m.reported for pk, m in source.rolled(0).items()}
     township_totals = {pk: m.reported for pk, m in source.rolled(1).items() if pk is not None}
     wanted = {pk for pk in (*county_totals, *township_totals, *grid_counts) if pk is not None}
@@ -994,6 +990,15 @@ def hotspots(filters: Filters = Filters(), user=None, now: datetime | None = Non
     by_count = lambda item: (-item["count"], item["key"])  # noqa: E731
     return {"counties": sorted(counties, key=by_count), "townships": sorted(townships, key=by_count),
             "grids": sorted(grids, key=by_count)}
+
+
+def grid_counts_query(filters: Filters, scope: Q, now: datetime):
+    """(grid id, cases reported in the period) for the gridded cases. The (grid, reported_at) index holds
+    all it reads (an index-only scan); on SQLite the period is kept off the reported_at index, which would
+    fetch every row of the period by rowid."""
+    r_cuts, _d_cuts = bounds(filters, now, None)
+    return (Case.objects.filter(scope, filters.common(), _in("reported_at", r_cuts), grid__isnull=False)
+            .order_by().values_list("grid_id").annotate(n=Count("*")))
 
 
 # Export ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import random
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -242,3 +243,41 @@ def test_an_empty_rollup_counts_from_the_rows(world, officers):
     assert CaseRollupMonth.objects.count() == 0
     assert rollup.plan(Filters(), Q(), world) is None
     assert indicators.summary(Filters(), officers["city"], world).reported == Case.objects.count()
+
+
+def query_plan(sql: str, params, only_index_only: bool = False) -> str:
+    """The planner's plan as one text; on PostgreSQL with sequential scans (or, `only_index_only`, all but
+    index-only scans) priced out, so that the small test table shows which indexes can serve the query
+    (the bench's EXPLAIN ANALYZE over a million cases shows what the planner picks there)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            if only_index_only:
+                cursor.execute("SET LOCAL enable_indexscan = off")
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return " ".join(str(part) for row in cursor.fetchall() for part in row)
+
+
+def test_hot_spots_are_read_from_the_grid_index_alone(world):
+    filters = Filters.for_months(*indicators.last_months(13))
+    assert dict(indicators.grid_counts_query(filters, Q(), world))  # the world has gridded cases
+    plan = query_plan(*indicators.grid_counts_query(filters, Q(), world).query.sql_with_params(), only_index_only=True)
+    assert "cases_case_grid_reported" in plan, plan
+    assert ("Index Only Scan" if connection.vendor == "postgresql" else "COVERING INDEX") in plan
+
+
+def test_a_short_period_is_read_through_the_reported_and_due_indexes(world):
+    refresh_rollup()
+    last_month = add_months(timezone.localdate(world).replace(day=1), -1)
+    month = Filters.for_months(last_month, last_month)
+    plan = rollup.plan(month, Q(), world)
+    sql, params, _packing = indicators.pass_sql(month, Q(), world, [month.start], grouped=True, rows=plan.live)
+    text = query_plan(sql, params)
+    assert "cases_case_due_at" in text and "cases_case_reporte_346c7b_idx" in text
+    long_sql, long_params, _packing = indicators.pass_sql(Filters.for_months(*indicators.last_months(13)), Q(), world,
+                                                          [], grouped=True, rows=plan.live)
+    if connection.vendor == "sqlite":  # a long period holds most rows: the table is read, not the indexes
+        assert "cases_case_due_at" not in query_plan(long_sql, long_params)
