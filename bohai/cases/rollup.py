@@ -21,7 +21,9 @@ When a month's rollup may be used: a changed-since marker on `updated_at`
 
 How a request is counted (indicators.cube and summary)
     rolled   = settled cases of clean months whose deadline, if any, lies before this month (a deadline
-               later than that may not have passed yet: whether the case is due depends on now)
+               later than that may not have passed yet: whether the case is due depends on now); its
+               complement is written as a status list and reported_at and due_at ranges, which the
+               indexes find (every status is one of Status: a row with another would be counted twice)
     from the rollup: the rows of clean months with no deadline or one before this month, within the
                same scope and filters (track, county, township, unit, department: the rollup's columns);
                R measures where the reported month is in the period, D measures where the deadline's is
@@ -87,9 +89,11 @@ def plan(filters: "indicators.Filters", scope: Q, now: datetime) -> Plan | None:
     if not clean:
         return None
     this_month = month_of(now)
-    rolled = (Q(status__in=SETTLED) & months_condition(clean)
-              & (Q(due_at__isnull=True) | Q(due_at__lt=indicators.local_midnight(this_month))))
-    return Plan(clean, this_month, ~rolled)
+    # NOT (settled AND in a clean month AND (no deadline OR one before this month)), spelt as ranges and a
+    # list the indexes on status, reported_at and due_at can find (a NOT would read the whole table).
+    unsettled = Q(status__in=[status for status in Status.values if status not in SETTLED])
+    live = unsettled | outside_months(clean) | Q(due_at__gte=indicators.local_midnight(this_month))
+    return Plan(clean, this_month, live)
 
 
 def whole_months(filters) -> bool:
@@ -115,15 +119,17 @@ def changed_months(since: datetime) -> dict[date, datetime]:
     return {month_of(row["m"]): row["last"] for row in rows}
 
 
-def months_condition(months) -> Q:
-    """reported_at within the months, as few ranges as the months allow."""
-    condition, ordered = Q(), sorted(months)
+def outside_months(months) -> Q:
+    """reported_at outside the months: before the first, in the gaps and after the last, as ranges."""
+    ordered, cuts = sorted(months), []
     while ordered:
         first = last = ordered.pop(0)
         while ordered and ordered[0] == add_months(last, 1):
             last = ordered.pop(0)
-        condition |= Q(reported_at__gte=indicators.local_midnight(first),
-                       reported_at__lt=indicators.local_midnight(add_months(last, 1)))
+        cuts.append((indicators.local_midnight(first), indicators.local_midnight(add_months(last, 1))))
+    condition = Q(reported_at__lt=cuts[0][0]) | Q(reported_at__gte=cuts[-1][1])
+    for (_start, end), (following, _end) in zip(cuts, cuts[1:]):
+        condition |= Q(reported_at__gte=end, reported_at__lt=following)
     return condition
 
 
@@ -208,14 +214,16 @@ def month_index(ordinals, months: list[date]):
 
 def months_to_refresh(now: datetime) -> list[date]:
     """Months holding cases that have no batch, one counted with another calendar, or changes since."""
-    bounds = Case.objects.aggregate(first=Min("reported_at"), last=Max("reported_at"))
-    if bounds["first"] is None:
+    # Two index lookups: SQLite answers MIN and MAX in one query by reading the table.
+    first = Case.objects.order_by("reported_at").values_list("reported_at", flat=True).first()
+    last = Case.objects.order_by("-reported_at").values_list("reported_at", flat=True).first()
+    if first is None:
         return []
     calendar = calendar_fingerprint()
     batches = {month: (until, fingerprint) for month, until, fingerprint in
                CaseRollupMonth.objects.values_list("month", "counted_until", "calendar")}
-    wanted, month = [], month_of(bounds["first"])
-    while month <= month_of(bounds["last"]):
+    wanted, month = [], month_of(first)
+    while month <= month_of(last):
         if month not in batches or batches[month][1] != calendar:
             wanted.append(month)
         month = add_months(month, 1)
@@ -272,7 +280,9 @@ def count_month(month: date, until: datetime, now: datetime) -> list[tuple]:
     settled = Case.objects.filter(status__in=SETTLED, updated_at__lte=until, **{
         "reported_at__gte": indicators.local_midnight(month),
         "reported_at__lt": indicators.local_midnight(add_months(month, 1))}).order_by()
-    span = settled.aggregate(first=Min("due_at"), last=Max("due_at"))
+    # COALESCE keeps PostgreSQL off the due_at index: walking it from either end for the first row of
+    # this month took seconds; the month's cases are few beside the table.
+    span = settled.aggregate(first=Min(Coalesce("due_at", "due_at")), last=Max(Coalesce("due_at", "due_at")))
     due_months = []
     if span["first"] is not None:
         due_months = [month_of(span["first"])]
