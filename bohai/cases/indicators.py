@@ -86,7 +86,14 @@ How it is counted
     W(d) = C(d) + A(d) is the number of working days up to d and the days between two dates are
     W(handled) − W(start). The day numbers are computed once per row in a subquery that the planner
     keeps apart (SQLite: LIMIT -1; PostgreSQL: OFFSET 0) so the CASE trees read a column. Hot spots per
-    grid are one more grouped query. Measured over a million cases: benchmarks/README.md.
+    grid are one more grouped query, read from the (grid, reported_at) index alone. Measured over a million
+    cases: benchmarks/README.md.
+
+    Settled cases (closed, refused, merged) of months that have not changed since they were last counted
+    come from a monthly rollup (bohai/cases/rollup.py, refreshed every five minutes by the job
+    cases.refresh_rollup): the pass above then reads only the others, and the rollup's sums per cell are
+    added to its cells; the figures are the same to the case (tests/test_indicators_rollup.py). Periods
+    shorter than SHORT_PERIOD_DAYS are read through the reported_at and due_at indexes.
 """
 import io
 import re

@@ -220,6 +220,18 @@ def test_changes_before_the_refresh_are_counted_live_and_the_refresh_catches_up(
     assert rollup.refresh(actor="test", now=later)["months"] == []  # nothing changed since
 
 
+def test_the_job_runs_every_five_minutes_and_audits_what_it_counted(world):
+    from bohai.kernel.audit.models import AuditRecord
+    from bohai.kernel.jobs.registry import registry
+
+    assert registry.get("cases.refresh_rollup").every == timedelta(minutes=5)
+    result = refresh_rollup()
+    trail = AuditRecord.objects.filter(action="cases.rollup.refresh").get()
+    assert trail.after["months"] == result["months"] and trail.after["cases"] == result["cases"]
+    assert refresh_rollup()["months"] == []  # nothing changed: no work, no record
+    assert AuditRecord.objects.filter(action="cases.rollup.refresh").count() == 1
+
+
 def test_a_new_calendar_retires_the_rollup(world, officers, monkeypatch):
     now = world
     refresh_rollup()
