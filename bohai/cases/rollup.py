@@ -16,8 +16,9 @@ When a month's rollup may be used: a changed-since marker on `updated_at`
     with; a new case, a closure, a reopened case or an edit make the month unclean at once, and it is
     counted from the rows until the job (`cases.refresh_rollup`, every five minutes) counts it again.
     Deleting a case forgets its month's batch (post_delete). A write that bypasses `updated_at`
-    (QuerySet.update without it, raw SQL) is not seen: the cases actions do not change the counted
-    columns that way.
+    (QuerySet.update without it, raw SQL) is not seen, nor a case moved to another reported month (only
+    its new month would be seen changed): the cases actions do neither to the counted columns
+    (`reported_at` is set once, at the report).
 
 How a request is counted (indicators.cube and summary)
     rolled   = settled cases of clean months whose deadline, if any, lies before this month (a deadline
