@@ -1,10 +1,12 @@
 """How the alarm engine sees devices: an alarm on a device names it, belongs to its department and region,
-sits at its location and links to its page."""
+sits at its location and links to its page; "no data" rules ask the registry when devices last reported."""
 from django.urls import reverse
 
 from bohai.engines.alarms.subjects import Subject, register_subject_source
+from bohai.engines.telemetry import store
+from bohai.engines.telemetry.models import Series
 
-from .models import Device, MetricSpec
+from .models import Device, DeviceStatus, MetricSpec
 
 SUBJECT_KIND = "iot.device"
 
@@ -26,5 +28,24 @@ def name_metric(type_code: str, metric: str) -> str:
     return named.name if named else metric
 
 
+def last_heard(type_code: str, device_id: int | None, metric: str) -> dict[int, tuple]:
+    """For "no data" rules, of every active device concerned: (its last reading, when its silence began). A device
+    that never reported is silent since its credentials were issued (or it was registered). Any metric: the
+    device's last_seen_at (written at most every 30 s by the ingestion); one metric: that series' latest reading."""
+    devices = Device.objects.filter(status=DeviceStatus.ACTIVE)
+    if type_code:
+        devices = devices.filter(device_type__code=type_code)
+    if device_id is not None:
+        devices = devices.filter(pk=device_id)
+    rows = list(devices.values_list("pk", "last_seen_at", "credentials_issued_at", "created_at"))
+    last = {pk: seen for pk, seen, _issued, _created in rows}
+    if metric:
+        series = dict(Series.objects.filter(source_id__in=list(last), metric=metric).values_list("source_id", "pk"))
+        latest = store.latest(series.values())
+        last = {pk: latest[series[pk]][0] if series.get(pk) in latest else None for pk in last}
+    return {pk: (last[pk], last[pk] or issued or created) for pk, _seen, issued, created in rows}
+
+
 def register() -> None:
-    register_subject_source(SUBJECT_KIND, describe_devices, event_prefix="iot", name_metric=name_metric)
+    register_subject_source(SUBJECT_KIND, describe_devices, event_prefix="iot", name_metric=name_metric,
+                            last_heard=last_heard)

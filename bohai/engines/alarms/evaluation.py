@@ -246,9 +246,12 @@ def _store_last_readings(batches, now: datetime) -> None:
 
 
 def _kept_metrics(rules: list[CompiledRule]) -> frozenset[str]:
+    """Metrics whose last reading must be stored: those of rates and combinations, and of "no data" rules
+    whose subjects' system cannot say itself when they last reported."""
     kept = set()
     for rule in rules:
-        if rule.needs_history or rule.kind == ConditionKind.NO_DATA:
+        if rule.needs_history or (rule.kind == ConditionKind.NO_DATA and
+                                  subjects.last_heard_of(rule.subject_kind) is None):
             kept.update(rule.listens_to)
     return frozenset(kept)
 

@@ -7,6 +7,7 @@ and publishes that alarm's events as `<event_prefix>.alarm_raised` / `<event_pre
 """
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 DEFAULT_EVENT_PREFIX = "alarms"
 
@@ -25,6 +26,9 @@ Describe = Callable[[list[int]], dict[int, Subject]]
 
 
 NameMetric = Callable[[str, str], str]
+# last_heard(subject_type, subject_id, metric) -> {subject id: (time of its last reading or None, time silence
+# counts from)} for every subject that should be reporting: "" type or metric means any, None id means every one.
+LastHeard = Callable[[str, int | None, str], dict[int, tuple[datetime | None, datetime]]]
 
 
 @dataclass(frozen=True)
@@ -33,15 +37,23 @@ class SubjectSource:
     describe: Describe
     event_prefix: str
     name_metric: NameMetric | None = None
+    last_heard: LastHeard | None = None
 
 
 _sources: dict[str, SubjectSource] = {}
 
 
 def register_subject_source(kind: str, describe: Describe, *, event_prefix: str,
-                            name_metric: NameMetric | None = None) -> None:
-    """`name_metric(subject_type, metric)` gives the metric's name as people read it ("管网压力")."""
-    _sources[kind] = SubjectSource(kind, describe, event_prefix, name_metric)
+                            name_metric: NameMetric | None = None, last_heard: LastHeard | None = None) -> None:
+    """`name_metric(subject_type, metric)` gives the metric's name as people read it ("管网压力").
+    `last_heard` lets "no data" rules ask the system itself when its subjects last reported (and count silence
+    from their commissioning for those that never did); without it the engine keeps its own per-subject state."""
+    _sources[kind] = SubjectSource(kind, describe, event_prefix, name_metric, last_heard)
+
+
+def last_heard_of(kind: str) -> LastHeard | None:
+    source = _sources.get(kind)
+    return source.last_heard if source else None
 
 
 def metric_name(kind: str, subject_type: str, metric: str) -> str:

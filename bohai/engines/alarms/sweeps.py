@@ -21,14 +21,23 @@ def raise_silent(now: datetime | None = None) -> dict:
     now = now or timezone.now()
     raised = cleared = 0
     for rule in Rule.objects.filter(active=True, kind=ConditionKind.NO_DATA).order_by("id"):
-        last_heard = _last_heard(rule)
+        heard = _heard(rule)
+        last_heard = {subject_id: last for subject_id, (last, _since) in heard.items() if last is not None}
         cutoff = now - timedelta(minutes=rule.minutes)
         open_alarms = dict(Alarm.objects.filter(rule=rule, state__in=OPEN_STATES).values_list("subject_id", "id"))
-        silent = sorted((last, subject_id) for subject_id, last in last_heard.items()
-                        if last < cutoff and subject_id not in open_alarms)[:max(MAX_RAISED_PER_RUN - raised, 0)]
-        raised += _raise_for_silent(rule, {subject_id: last for last, subject_id in silent}, now)
+        silent = sorted((since, subject_id) for subject_id, (_last, since) in heard.items()
+                        if since < cutoff and subject_id not in open_alarms)[:max(MAX_RAISED_PER_RUN - raised, 0)]
+        raised += _raise_for_silent(rule, {subject_id: heard[subject_id][0] for _since, subject_id in silent}, now)
         cleared += _clear_heard(rule, open_alarms, last_heard, cutoff)
     return {"raised": raised, "cleared": cleared}
+
+
+def _heard(rule: Rule) -> dict[int, tuple[datetime | None, datetime]]:
+    """(last reading, silent since) per subject: from the subjects' own system when it tells, else the state."""
+    ask = subjects.last_heard_of(rule.subject_kind)
+    if ask is not None:
+        return ask(rule.subject_type, rule.subject_id, rule.metric)
+    return {subject_id: (last, last) for subject_id, last in _last_heard(rule).items()}
 
 
 def _last_heard(rule: Rule) -> dict[int, datetime]:

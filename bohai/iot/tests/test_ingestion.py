@@ -140,3 +140,26 @@ def test_a_timestamp_that_is_not_a_value_is_rejected(make_device):
     outcome = ingest([reading(device.code, ts=[2026, 11, 20]), reading(device.code, ts={"at": 1})], channel="test",
                      received_at=NOW)
     assert [r.reason for r in outcome.rejected] == [RejectionReason.BAD_TIMESTAMP] * 2
+
+
+def test_no_data_rules_see_silent_devices_and_those_that_never_reported(iot_city, make_device):
+    from bohai.engines.alarms.actions import create_rule
+    from bohai.engines.alarms.models import Alarm, AlarmState, SubjectMetricState
+    from bohai.engines.alarms.sweeps import raise_silent
+
+    talking, _ = make_device(code="W-TALK")
+    silent, _ = make_device(code="W-SILENT")
+    never, _ = make_device(code="W-NEVER")
+    create_rule(actor="test", name="离线", subject_kind="iot.device", kind="no_data", subject_type="water_supply",
+                minutes=15, severity="minor", region=iot_city["city"])
+    now = timezone.now()
+    ingest([reading(talking.code, ts=(now - timedelta(minutes=1)).isoformat())], channel="test",
+           received_at=now - timedelta(minutes=1))
+    ingest([reading(silent.code, ts=(now - timedelta(minutes=40)).isoformat())], channel="test",
+           received_at=now - timedelta(minutes=40))
+    Device.objects.filter(pk=never.pk).update(credentials_issued_at=now - timedelta(hours=2))
+    assert raise_silent(now=now)["raised"] == 2
+    assert set(Alarm.objects.values_list("subject_id", flat=True)) == {silent.pk, never.pk}
+    assert not SubjectMetricState.objects.exists()  # the registry says when devices last reported
+    ingest([reading(silent.code, ts=now.isoformat())], channel="test", received_at=now)
+    assert Alarm.objects.get(subject_id=silent.pk).state == AlarmState.CLEARED
