@@ -4,13 +4,16 @@ SQLite: the online backup API (`sqlite3.Connection.backup`) copies a consistent 
 while the platform keeps running, and in reverse overwrites the live database in place
 (other processes see the restored content on their next transaction).
 PostgreSQL: `pg_dump --format=custom` in an exported snapshot, so that the manifest's
-counts describe exactly what was dumped; `pg_restore --clean --if-exists --no-owner` in a
-single transaction, so a failed restore leaves the database as it was.
+counts describe exactly what was dumped; the restore empties the schema and replays the dump
+(`pg_restore --file=-` piped into psql) in a single transaction, so a failed restore leaves the
+database as it was. Not `pg_restore --clean`: it tries to drop each partition's inherited
+constraints one by one (the telemetry readings are partitioned by month) and fails.
 """
 import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -61,6 +64,9 @@ def _page_reporter(progress: Progress):
     return report
 
 
+CLEAR_SCHEMA = "DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n"
+
+
 class PostgresDatabase:
     vendor = "postgresql"
     extension = "pgdump"
@@ -80,11 +86,29 @@ class PostgresDatabase:
             return summarise(cursor)
 
     def load(self, source: Path, progress: Progress) -> None:
-        self._run(
-            [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction", "--verbose",
-             str(source)],
-            progress, "processing data for table",
-        )
+        progress(_("清空数据库并按备份恢复"))
+        with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors:
+            replay = subprocess.Popen(
+                [_tool("psql"), "--single-transaction", "--quiet", "--no-psqlrc", "--set", "ON_ERROR_STOP=1",
+                 *self._connection_arguments()],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors, env=self._environment())
+            dump = subprocess.Popen([_tool("pg_restore"), "--no-owner", "--file=-", str(source)],
+                                    stdout=subprocess.PIPE, stderr=restore_errors, env=self._environment())
+            try:
+                replay.stdin.write(CLEAR_SCHEMA.encode())
+                shutil.copyfileobj(dump.stdout, replay.stdin, 1 << 20)
+                replay.stdin.close()
+            except BrokenPipeError:  # psql stopped at an error: its message says which
+                pass
+            dump.wait()
+            replay.wait()
+            for process, tool, errors in ((dump, "pg_restore", restore_errors), (replay, "psql", psql_errors)):
+                if process.returncode != 0:
+                    errors.seek(0)
+                    raise RuntimeError(_("%(tool)s 执行失败（退出码 %(code)d）：%(messages)s") % {
+                        "tool": tool, "code": process.returncode,
+                        "messages": errors.read().decode("utf-8", "replace")[-2000:]})
+        progress(_("恢复完成"))
 
     def _run(self, command: list[str], progress: Progress, progress_marker: str) -> None:
         command = [*command, *self._connection_arguments()]
