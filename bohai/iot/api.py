@@ -76,7 +76,7 @@ def list_devices(request, device_type: str = "", status: str = "", organisation:
 def import_devices(request, file: UploadedFile = File(...)):
     if not request.user.has_perm("iot.add_device"):
         raise PermissionDenied
-    allowed = Organisation.objects.restrict(request.user, "view")
+    allowed = Organisation.objects.restrict(request.user, permission="iot.add_device")
     report = actions.bulk_register(file.file, actor=request.user, allowed_organisations=allowed)
     return {"created": report.created, "failed": report.failed, "errors": report.errors}
 
@@ -91,14 +91,10 @@ def get_device(request, code: str):
 
 
 def _organisation_in_scope(request, key: str, action: str = "add"):
-    organisation = Organisation.objects.filter(key=key).first()
-    if organisation is None:
+    if not Organisation.objects.filter(key=key).exists():
         raise ValidationError({"organisation": [_("部门不存在")]})
-    allowed = request.user.is_superuser or request.user.scopes_for("iot.%s_device" % action)
-    if not request.user.is_superuser and not any(
-            organisation.region.path.startswith(region_path) and
-            (not organisation_path or organisation.path.startswith(organisation_path))
-            for region_path, organisation_path in allowed):
+    organisation = Organisation.objects.restrict(request.user, permission=f"iot.{action}_device").filter(key=key).first()
+    if organisation is None:
         raise ValidationError({"organisation": [_("不能为管辖范围以外的部门登记设备")]})
     return organisation
 

@@ -107,16 +107,18 @@ def ingest(readings, *, channel: str, received_at: datetime | None = None) -> In
 
 
 def record_malformed(device_code: str, detail: str) -> None:
-    rejection = RejectedReading(0, device_code, "", RejectionReason.MALFORMED, detail)
-    with transaction.atomic():
-        count_rejections([rejection], directory.entries_for([device_code]), timezone.now())
+    _count_one(device_code, RejectionReason.MALFORMED, detail)
 
 
 def record_bad_credentials(device_code: str, channel: str) -> None:
-    detail = _("%(channel)s 凭据错误") % {"channel": channel}
-    rejection = RejectedReading(0, device_code, "", RejectionReason.BAD_CREDENTIALS, detail)
+    _count_one(device_code, RejectionReason.BAD_CREDENTIALS, _("%(channel)s 凭据错误") % {"channel": channel})
+
+
+def _count_one(device_code: str, reason: str, detail: str) -> None:
+    """A whole message refused before its readings were read: one count against the device."""
     with transaction.atomic():
-        count_rejections([rejection], directory.entries_for([device_code]), timezone.now())
+        count_rejections([RejectedReading(0, device_code, "", reason, detail)], directory.entries_for([device_code]),
+                         timezone.now())
 
 
 def _check(index: int, reading: IncomingReading, entry: DeviceEntry | None, received_at: datetime, times: dict):

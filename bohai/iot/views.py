@@ -181,7 +181,8 @@ def register_from_file(request):
     if request.method == "POST" and form.is_valid():
         try:
             report = actions.bulk_register(form.cleaned_data["file"].file, actor=request.user,
-                                           allowed_organisations=Organisation.objects.restrict(request.user, "view"))
+                                           allowed_organisations=Organisation.objects.restrict(
+                                               request.user, permission="iot.add_device"))
         except ValidationError as error:
             _attach_errors(form, error)
     return render(request, "iot/register_from_file.html", {"form": form, "report": report,

@@ -35,12 +35,14 @@ def permission_code(model, action: str) -> str:
 
 
 class ScopedQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
+    def restrict(self, user, action: str = "view", *, permission: str | None = None):
+        """Rows inside the user's scopes for `<app>.<action>_<model>`, or for another system's `permission`
+        (the departments a user may register devices for: `permission="iot.add_device"`)."""
         if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self
-        scopes = user.scopes_for(permission_code(self.model, action))
+        scopes = user.scopes_for(permission or permission_code(self.model, action))
         if not scopes:
             return self.none()
         condition = Q()
