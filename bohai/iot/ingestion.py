@@ -8,8 +8,11 @@ and reason. When `ingest` returns, all of it has committed: the MQTT worker ackn
 a redelivered message finds its readings already stored. Authentication is the caller's job (the device token
 over HTTP, the broker's password and ACL files over MQTT).
 
-Readings without a timestamp take the time they were received; timestamps without a zone are Beijing time,
-which is what Chinese devices send. Late data is accepted whatever its age (after 2000-01-01).
+Over HTTP a reading without a timestamp takes the time it was received. Over MQTT it is refused
+(`timestamp_required`): QoS 1 redelivers a message whose acknowledgement was lost, and a reading stamped on
+arrival would then be stored a second time under a new timestamp; with the device's own time the redelivery
+is a duplicate and stored once. Timestamps without a zone are Beijing time, which is what Chinese devices send.
+Late data is accepted whatever its age (after 2000-01-01).
 """
 import json
 import logging
@@ -86,13 +89,15 @@ def parse_device_message(device_code: str, payload) -> list[IncomingReading]:
     return readings
 
 
-def ingest(readings, *, channel: str, received_at: datetime | None = None) -> IngestOutcome:
+def ingest(readings, *, channel: str, received_at: datetime | None = None,
+           timestamp_required: bool = False) -> IngestOutcome:
     received_at = received_at or timezone.now()
     entries = directory.entries_for({reading.device_code for reading in readings})
     points, rejected = [], []
     times: dict = {}  # the readings of one message share its timestamp: parse each distinct one once
     for index, reading in enumerate(readings):
-        point_or_rejection = _check(index, reading, entries.get(reading.device_code), received_at, times)
+        point_or_rejection = _check(index, reading, entries.get(reading.device_code), received_at, times,
+                                    timestamp_required)
         (points if isinstance(point_or_rejection, store.Point) else rejected).append(point_or_rejection)
     outcome = IngestOutcome(rejected=rejected)
     with transaction.atomic():
@@ -121,7 +126,8 @@ def _count_one(device_code: str, reason: str, detail: str) -> None:
                          timezone.now())
 
 
-def _check(index: int, reading: IncomingReading, entry: DeviceEntry | None, received_at: datetime, times: dict):
+def _check(index: int, reading: IncomingReading, entry: DeviceEntry | None, received_at: datetime, times: dict,
+           timestamp_required: bool):
     def rejection(reason, detail):
         return RejectedReading(index, reading.device_code, reading.metric, reason, detail)
 
@@ -141,6 +147,8 @@ def _check(index: int, reading: IncomingReading, entry: DeviceEntry | None, rece
         return rejection(RejectionReason.OUT_OF_RANGE, _("%(metric)s 的值 %(value)s 超出有效范围 %(low)s～%(high)s") % {
             "metric": reading.metric, "value": value, "low": _bound(metric_range.minimum),
             "high": _bound(metric_range.maximum)})
+    if reading.ts is None and timestamp_required:
+        return rejection(RejectionReason.BAD_TIMESTAMP, _("缺少采集时间 ts：MQTT 报文须带设备的采集时间"))
     try:
         ts = times[reading.ts]
     except KeyError:

@@ -222,7 +222,8 @@ class IngestionWorker:
         while True:
             try:
                 with transaction.atomic():
-                    outcome = ingest(readings, channel=CHANNEL, received_at=timezone.now()) if readings else None
+                    outcome = (ingest(readings, channel=CHANNEL, received_at=timezone.now(), timestamp_required=True)
+                               if readings else None)
                     for code, detail in malformed:
                         record_malformed(code, detail)
                 return outcome or _nothing_stored()

@@ -40,13 +40,29 @@ def test_a_malformed_message_is_counted_and_does_not_stop_the_stream(mqtt_broker
     client = mqtt_client("malformed", device.code, secret, persistent=False)
     assert not connect(client, mqtt_broker).is_failure
     client.publish(device.mqtt_topic, b"not json", qos=1).wait_for_publish(5)
-    client.publish(device.mqtt_topic, b'{"values": {"a": 1.5}}', qos=1).wait_for_publish(5)
+    client.publish(device.mqtt_topic, b'{"ts": "2026-12-01T08:00:00+08:00", "values": {"a": 1.5}}',
+                   qos=1).wait_for_publish(5)
     disconnect(client)
 
     assert wait_for(lambda: worker_in_thread.totals.messages == 2, 20)
     rejection = Rejection.objects.get(device_code=device.code)
     assert (rejection.reason, rejection.count) == (RejectionReason.MALFORMED, 1)
     assert worker_in_thread.totals.points == 1
+
+
+def test_a_reading_without_its_time_is_refused_over_mqtt(mqtt_broker, mqtt_devices, worker_in_thread):
+    """Stamped on arrival, a redelivered message would be stored twice; the device's own time makes it a duplicate."""
+    [(device, secret)] = mqtt_devices(1)
+    client = mqtt_client("no-time", device.code, secret, persistent=False)
+    assert not connect(client, mqtt_broker).is_failure
+    client.publish(device.mqtt_topic, b'{"values": {"a": 1.5, "b": 2}}', qos=1).wait_for_publish(5)
+    disconnect(client)
+
+    assert wait_for(lambda: worker_in_thread.totals.messages == 1, 20)
+    rejection = Rejection.objects.get(device_code=device.code)
+    assert (rejection.reason, rejection.count) == (RejectionReason.BAD_TIMESTAMP, 2)
+    assert "ts" in rejection.last_detail
+    assert worker_in_thread.totals.points == 0
 
 
 def test_the_device_code_comes_from_the_topic():
