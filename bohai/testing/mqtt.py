@@ -172,13 +172,15 @@ def disconnect(client) -> None:
     client.loop_stop()
 
 
-def worker_environment(broker: RunningBroker) -> dict:
-    """The environment a worker subprocess needs to use this test's database and broker."""
+def worker_environment(broker: RunningBroker, database_url: str | None = None) -> dict:
+    """The environment a worker subprocess needs to use this test's database (or `database_url`) and broker."""
     from django.conf import settings
     from django.db import connection
 
     database = connection.settings_dict
-    if connection.vendor == "sqlite":
+    if database_url:
+        url = database_url
+    elif connection.vendor == "sqlite":
         url = f"sqlite:///{Path(database['NAME']).resolve()}"
     else:
         user = database["USER"] or "postgres"
@@ -192,15 +194,17 @@ def worker_environment(broker: RunningBroker) -> dict:
 class WorkerProcess:
     """`bohai iot_worker` in a subprocess, with its output kept in a file for failure messages."""
 
-    def __init__(self, broker: RunningBroker, log_path: Path, client_id: str = "bohai-ingest-test"):
+    def __init__(self, broker: RunningBroker, log_path: Path, client_id: str = "bohai-ingest-test",
+                 database_url: str | None = None):
         self.broker, self.log_path, self.client_id = broker, log_path, client_id
+        self.database_url = database_url
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         stream = open(self.log_path, "a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bohai.cli", "iot_worker", "--client-id", self.client_id, "--log-every", "2"],
-            cwd=REPO_ROOT, env=worker_environment(self.broker), stdout=stream, stderr=subprocess.STDOUT)
+            cwd=REPO_ROOT, env=worker_environment(self.broker, self.database_url), stdout=stream, stderr=subprocess.STDOUT)
         stream.close()
 
     def wait_subscribed(self, timeout: float = 60) -> None:
