@@ -7,6 +7,8 @@ each to the previous one. Tampering with a sealed record is detected; a record t
 not yet sealed is listed as such.
 """
 import hashlib
+import queue
+import threading
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -108,18 +110,58 @@ class VerificationReport:
 
 
 def sealed_rows(batch_size: int = _VERIFY_BATCH):
-    """(seq, content, prev_hash, hash) of sealed records in seq order, read in keyset batches."""
-    last_seq = 0
+    """(seq, content, prev_hash, hash) of sealed records in seq order, read in keyset batches.
+
+    A thread reads the next batch while the caller hashes this one: the database's part (SQLite's step, a
+    PostgreSQL round trip) runs without the GIL, so on two cores reading and hashing overlap. The thread uses
+    the caller's own connection, and so sees its transaction; the caller must not use it until the rows end.
+    """
+    batches: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    reader = threading.Thread(target=_read_sealed_batches, args=(_raw_connection(), batch_size, batches, stop),
+                              name="audit-chain-reader", daemon=True)
+    reader.start()
+    try:
+        while (batch := batches.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield from batch
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting to put, then let it finish
+            try:
+                batches.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        reader.join()
+
+
+def _raw_connection():
+    connection.ensure_connection()
+    return connection.connection
+
+
+def _read_sealed_batches(raw, batch_size: int, batches: queue.Queue, stop: threading.Event) -> None:
+    placeholder = "?" if connection.vendor == "sqlite" else "%s"
     query = (f"SELECT seq, {content_sql()}, prev_hash, hash FROM {_table()} "
-             f"WHERE seq > %s ORDER BY seq LIMIT {batch_size}")
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(query, [last_seq])
-            batch = cursor.fetchall()
-        if not batch:
-            return
-        yield from batch
-        last_seq = batch[-1][0]
+             f"WHERE seq > {placeholder} ORDER BY seq LIMIT {batch_size}")
+    last_seq = 0
+    try:
+        while not stop.is_set():
+            cursor = raw.cursor()
+            try:
+                cursor.execute(query, [last_seq])
+                batch = cursor.fetchall()
+            finally:
+                cursor.close()
+            if not batch:
+                break
+            batches.put(batch)
+            last_seq = batch[-1][0]
+    except BaseException as error:  # noqa: BLE001 — handed to the caller, raised there
+        batches.put(error)
+        return
+    batches.put(None)
 
 
 def verify_chain(rows=None, progress=None) -> VerificationReport:

@@ -1,8 +1,10 @@
+import threading
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from bohai.kernel.audit.chain import GENESIS_HASH, content_sql, record_hash, seal_pending, verify_chain
+from bohai.kernel.audit.chain import GENESIS_HASH, content_sql, record_hash, seal_pending, sealed_rows, verify_chain
 from bohai.kernel.audit.models import AuditRecord
 from bohai.kernel.audit.recording import record
 
@@ -42,6 +44,22 @@ def test_sealing_continues_the_chain():
     write_records(2)
     assert list(AuditRecord.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3, 4]
     assert verify_chain().ok
+
+
+def test_the_read_ahead_thread_sees_the_open_transaction_and_ends_when_the_reader_stops():
+    write_records(7)  # inside this test's transaction: another connection would see none of them
+    assert [row[0] for row in sealed_rows(batch_size=3)] == [1, 2, 3, 4, 5, 6, 7]
+    rows = sealed_rows(batch_size=2)
+    assert next(rows)[0] == 1
+    rows.close()  # a caller that stops early
+    assert not [thread for thread in threading.enumerate() if thread.name == "audit-chain-reader"]
+
+
+def test_a_failure_in_the_read_ahead_thread_reaches_the_caller(monkeypatch):
+    write_records(2)
+    monkeypatch.setattr("bohai.kernel.audit.chain.content_sql", lambda: "no_such_column")
+    with pytest.raises(Exception, match="no_such_column"):
+        list(sealed_rows())
 
 
 def test_stored_json_is_canonical_and_reads_back():
