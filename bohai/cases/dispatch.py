@@ -7,18 +7,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Q
 
 from bohai.engines.text import KeywordRule as TextRule
 from bohai.engines.text import load
-from bohai.kernel.organisations.actions import counterpart
+from bohai.kernel.organisations.directory import counterpart
 
 from .models import CaseClass, KeywordRule
 
 MODEL_FILE = "appeals.joblib"
 LOCALITY_FUNCTION = "township_office"
-# Classes, rules and responsible units change rarely: each process keeps them a minute (and at once
-# after a change through the admin actions, which call forget()).
+# Classes and rules change rarely: each process keeps them a minute (and drops them at once after a
+# change through the admin actions, which call forget()). Responsible units come from the
+# organisations' own directory, kept the same way.
 REFERENCE_SECONDS = 60
 _model_lock = threading.Lock()
 _loaded: dict = {}
@@ -58,7 +58,7 @@ def suggest(text: str, region=None, k: int = 3, track: str = "city") -> list[Sug
     """Top-k classes for the text, each with the unit responsible at the place. A model label may name
     both a 数字城管 class and a 12345 topic (油烟): the track decides which one is meant."""
     classes = _cached(("classes", track), lambda: _classes_by_label(track))
-    rules = _cached(("rules", region.pk if region is not None else None), lambda: _rules_for(region))
+    rules = _rules_for(region)
     ranked = current_model().suggest(text, k=k, rules=rules)
     suggestions = []
     for choice in ranked:
@@ -90,7 +90,7 @@ def _cached(key, produce):
 
 
 def forget() -> None:
-    """Drop this process's cached classes, rules and units (after an administrator's change)."""
+    """Drop this process's cached classes and rules (after an administrator's change)."""
     _reference.clear()
 
 
@@ -101,15 +101,16 @@ def suggestion_record(suggestions: list[Suggestion]) -> dict:
 def responsible_unit(department: str, region):
     if region is None:
         return None
-    return _cached(("unit", department, region.pk), lambda: (counterpart(department, region) if department else None)
-                   or counterpart(LOCALITY_FUNCTION, region))
+    return (counterpart(department, region) if department else None) or counterpart(LOCALITY_FUNCTION, region)
 
 
 def _rules_for(region) -> list[TextRule]:
-    rules = KeywordRule.objects.filter(active=True).select_related("case_class")
-    if region is not None:
-        keys = region.path.strip("/").split("/")
-        rules = rules.filter(Q(region__isnull=True) | Q(region__key__in=keys))
-    else:
-        rules = rules.filter(region__isnull=True)
-    return [TextRule(rule.pattern, rule.case_class.model_label or rule.case_class.code, rule.weight) for rule in rules]
+    """The active rules for everywhere, and those for the region or a region above it."""
+    keys = set(region.path.strip("/").split("/")) if region is not None else set()
+    return [rule for region_key, rule in _cached(("rules",), _all_rules) if region_key is None or region_key in keys]
+
+
+def _all_rules() -> list[tuple[str | None, TextRule]]:
+    rules = KeywordRule.objects.filter(active=True).select_related("case_class", "region").defer("region__boundary")
+    return [(rule.region.key if rule.region_id else None,
+             TextRule(rule.pattern, rule.case_class.model_label or rule.case_class.code, rule.weight)) for rule in rules]

@@ -95,3 +95,13 @@ def fresh_telemetry_caches():
     yield
     store.forget_cached_series()
     directory.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_unit_directory():
+    """The map of units by function is kept per process; each test's units roll back."""
+    from bohai.kernel.organisations import directory
+
+    directory.forget()
+    yield
+    directory.forget()

@@ -16,7 +16,7 @@ from bohai.engines.workdays.clock import working_calendar
 from bohai.kernel.audit.recording import record
 from bohai.kernel.audit.service import Conflict, service_action
 from bohai.kernel.events.outbox import publish
-from bohai.kernel.organisations.actions import counterpart
+from bohai.kernel.organisations.directory import counterpart
 
 from .definitions import Process, Stage, Step
 from .models import InstanceStatus, Outcome, TaskStatus, Warning, WorkflowInstance, WorkflowTask

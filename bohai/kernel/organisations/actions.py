@@ -5,6 +5,7 @@ from bohai.kernel.audit.service import service_action
 from bohai.kernel.regions.models import Level, Region
 
 from . import reference
+from .directory import counterpart  # noqa: F401 (where other systems have always found it)
 from .models import Organisation, OrganisationKind, Position
 
 
@@ -90,12 +91,3 @@ def _create_missing_positions() -> int:
     ]
     Position.objects.bulk_create(new, batch_size=1000)
     return len(new)
-
-
-def counterpart(function: str, region) -> Organisation | None:
-    """The unit with this function serving the region or its nearest ancestor (属地: a township's
-    case goes to its county's bureau)."""
-    keys = [k for k in region.path.strip("/").split("/")][::-1]
-    units = {o.region.key: o for o in Organisation.objects.filter(function=function, region__key__in=keys)
-             .select_related("region").defer("region__boundary")}
-    return next((units[k] for k in keys if k in units), None)

@@ -6,3 +6,6 @@ class OrganisationsConfig(AppConfig):
     name = "bohai.kernel.organisations"
     label = "organisations"
     verbose_name = _("机构")
+
+    def ready(self):
+        from . import directory  # noqa: F401 (connects the signals that empty the map of units)
