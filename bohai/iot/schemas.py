@@ -97,9 +97,16 @@ class CredentialsOut(Schema):
     http_endpoint: str
 
 
+class BulkCellOut(Schema):
+    field: str
+    column: str = Field(..., description="列名，与文件表头一致")
+    reasons: list[str]
+
+
 class BulkErrorOut(Schema):
     line: int
     fields: dict[str, list[str]]
+    cells: list[BulkCellOut]
 
 
 class BulkReportOut(Schema):

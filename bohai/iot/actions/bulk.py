@@ -36,7 +36,15 @@ class BulkReport:
     def add_error(self, line: int, fields: dict[str, list[str]]) -> None:
         self.failed += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"line": line, "fields": fields})
+            # "fields" keyed by field name for programs; "cells" name the column as the file's header does.
+            cells = [{"field": name, "column": column_heading(name), "reasons": reasons} for name, reasons in fields.items()]
+            self.errors.append({"line": line, "fields": fields, "cells": cells})
+
+
+def column_heading(field_name: str) -> str:
+    if field_name in COLUMNS:
+        return COLUMNS[field_name][0]
+    return _("整行") if field_name == "__all__" else field_name
 
 
 def bulk_register(stream, *, actor, allowed_organisations=None) -> BulkReport:

@@ -160,6 +160,7 @@ def test_bulk_registration_keeps_good_rows_and_reports_bad_lines(iot_city, water
     body = response.json()
     assert (body["created"], body["failed"]) == (2, 2)
     assert [(e["line"], sorted(e["fields"])) for e in body["errors"]] == [(3, ["device_type"]), (4, ["lng"])]
+    assert [cell["column"] for e in body["errors"] for cell in e["cells"]] == ["设备类型", "经度"]
 
 
 def test_series_latest_and_export(make_device, water_officer):

@@ -83,3 +83,4 @@ def test_bulk_registration_page_reports_bad_lines(iot_city, owner):
     response = owner.post("/work/iot/devices/import/", {"file": SimpleUploadedFile("d.csv", text.encode())})
     page = response.content.decode()
     assert "已登记 1 台，1 行有误" in page and "经纬度应为数字" in page
+    assert "<td>3</td><td>经度</td>" in page  # the line and the column as the file names it, not the field name
