@@ -19,5 +19,7 @@ class IotConfig(AppConfig):
                                        order=61))
         menu.add("workbench", MenuItem(_("告警规则"), "iot:rules", permission="alarms.view_rule", icon="settings",
                                        order=62))
+        menu.add("workbench", MenuItem(_("值班安排"), "iot:duty_roster", permission="alarms.view_dutyshift",
+                                       icon="clock", order=63))
         menu.add("workbench", MenuItem(_("拒收数据"), "iot:rejections", permission="iot.view_rejection",
-                                       icon="file", order=63))
+                                       icon="file", order=64))

@@ -1,9 +1,12 @@
-"""Forms of the device owner's pages: a device-type alarm rule, a bulk registration file."""
+"""Forms of the device owner's pages: a device-type alarm rule, a bulk registration file, a duty shift."""
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from bohai.engines.alarms.actions import MAX_REPEAT_DAYS
 from bohai.engines.alarms.models import ConditionKind, Severity
+from bohai.kernel.accounts.models import User
+from bohai.kernel.organisations.models import Organisation
 
 from .models import DeviceType, MetricSpec
 
@@ -42,3 +45,30 @@ class RuleForm(forms.Form):
 
 class BulkRegistrationForm(forms.Form):
     file = forms.FileField(label=_("设备清单（CSV 或 XLSX）"))
+
+
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+class DutyShiftForm(forms.Form):
+    """Someone of a unit the user may roster, on duty from … to …, on one or several consecutive days."""
+
+    organisation = forms.ModelChoiceField(label=_("值班机构"), queryset=Organisation.objects.none())
+    user = forms.ModelChoiceField(label=_("值班人员"), queryset=User.objects.none())
+    starts_at = forms.DateTimeField(label=_("开始时间"), widget=forms.DateTimeInput({"type": "datetime-local"},
+                                                                                  format=LOCAL_MINUTE))
+    ends_at = forms.DateTimeField(label=_("结束时间"), widget=forms.DateTimeInput({"type": "datetime-local"},
+                                                                                format=LOCAL_MINUTE))
+    days = forms.IntegerField(label=_("连续天数"), initial=1, min_value=1, max_value=MAX_REPEAT_DAYS,
+                              help_text=_("同一时段按天重复，如 7 表示排一周"))
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = Organisation.objects.restrict(user, permission="alarms.add_dutyshift")
+        self.fields["organisation"].queryset = units.order_by("path")
+        staff = User.objects.filter(is_active=True, organisation__in=units).select_related("organisation")
+        self.fields["user"].queryset = staff.order_by("organisation__path", "username")
+        self.fields["user"].label_from_instance = lambda member: (
+            f"{member.display_name or member.username}（{member.username}）· {member.organisation.name}")
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"

@@ -14,5 +14,7 @@ urlpatterns = [
     path("work/iot/alarms/<int:pk>/act/", views.alarm_act, name="alarm_act"),
     path("work/iot/rules/", views.rules, name="rules"),
     path("work/iot/rules/<int:pk>/deactivate/", views.rule_deactivate, name="rule_deactivate"),
+    path("work/iot/duty/", views.duty_roster, name="duty_roster"),
+    path("work/iot/duty/<int:pk>/remove/", views.duty_shift_remove, name="duty_shift_remove"),
     path("work/iot/rejections/", views.rejections, name="rejections"),
 ]

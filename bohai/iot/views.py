@@ -1,16 +1,19 @@
 """Workbench pages of the device owner: devices (list, one device with its latest values, history chart,
-alarms and rejections, credentials), alarms to acknowledge, rejected data."""
+alarms and rejections, credentials), alarms to acknowledge, rules, the duty roster, rejected data."""
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bohai.engines.alarms import actions as alarm_actions
 from bohai.engines.alarms import queries as alarm_queries
-from bohai.engines.alarms.models import OPEN_STATES, Alarm, AlarmState, Rule, Severity
+from bohai.engines.alarms.models import OPEN_STATES, Alarm, AlarmState, DutyShift, Rule, Severity
 from bohai.kernel.audit.service import Conflict
 from bohai.kernel.organisations.models import Organisation
 from bohai.kernel.pages.access import staff_required
@@ -18,12 +21,13 @@ from bohai.kernel.regions.models import Region
 
 from . import actions, series
 from .actions.bulk import COLUMNS
-from .forms import BulkRegistrationForm, RuleForm
+from .forms import BulkRegistrationForm, DutyShiftForm, RuleForm
 from .models import Device, DeviceStatus, DeviceType, Rejection, RejectionReason
 from .presenting import is_online
 from .subjects import SUBJECT_KIND
 
 PAGE_SIZE = 50
+ROSTER_LIMIT = 500
 
 
 def _require(user, permission: str) -> None:
@@ -171,6 +175,51 @@ def rule_deactivate(request, pk: int):
     alarm_actions.deactivate_rule(rule, actor=request.user)
     messages.success(request, _("规则已停用，其未解除的告警随之解除。"))
     return redirect("iot:rules")
+
+
+@staff_required
+def duty_roster(request):
+    """Who is on duty for the units in the user's scope, now and ahead; heads add and remove shifts."""
+    _require(request.user, "alarms.view_dutyshift")
+    can_add = request.user.has_perm("alarms.add_dutyshift")
+    initial = {**_next_day_shift(), "organisation": request.user.organisation_id}
+    form = DutyShiftForm(request.user, request.POST or None, initial=initial) if can_add else None
+    if request.method == "POST":
+        _require(request.user, "alarms.add_dutyshift")
+        if form.is_valid():
+            try:
+                added = alarm_actions.add_daily_duty_shifts(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _attach_errors(form, error)
+            else:
+                messages.success(request, _("已排班 %(n)d 个班次。") % {"n": len(added)})
+                return redirect("iot:duty_roster")
+    now = timezone.now()
+    shifts = list(DutyShift.objects.restrict(request.user, "view").filter(ends_at__gt=now)
+                  .select_related("organisation", "user").order_by("starts_at", "organisation__path", "id")[:ROSTER_LIMIT])
+    for shift in shifts:
+        shift.is_now = shift.starts_at <= now
+    return render(request, "iot/duty_roster.html", {
+        "shifts": shifts, "form": form, "on_duty_now": sum(shift.is_now for shift in shifts),
+        "units_now": len({shift.organisation_id for shift in shifts if shift.is_now}),
+        "can_remove": request.user.has_perm("alarms.delete_dutyshift"), "limit": ROSTER_LIMIT,
+    }, status=422 if form is not None and form.errors else 200)
+
+
+def _next_day_shift() -> dict:
+    """Tomorrow's day shift, 08:00 to 20:00, as the form's suggestion."""
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    start = tomorrow.replace(hour=8, minute=0, second=0, microsecond=0)
+    return {"starts_at": start, "ends_at": start + timedelta(hours=12), "days": 1}
+
+
+@staff_required
+@require_POST
+def duty_shift_remove(request, pk: int):
+    shift = DutyShift.objects.get_in_scope(request.user, "delete", pk=pk)
+    alarm_actions.remove_duty_shift(shift, actor=request.user)
+    messages.success(request, _("已取消该班次。"))
+    return redirect("iot:duty_roster")
 
 
 @staff_required

@@ -3,7 +3,7 @@
 Alarms are raised and cleared automatically by `evaluation.evaluate` and the jobs, through the same
 actions that people use, so every change has its audit record and its timeline event.
 """
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -210,13 +210,43 @@ def _user_or_none(actor):
 
 # Duty roster -----------------------------------------------------------------------------
 
+MAX_SHIFT = timedelta(days=7)
+MAX_REPEAT_DAYS = 31
+
+
 @service_action
 def add_duty_shift(*, actor, organisation, user, starts_at: datetime, ends_at: datetime) -> DutyShift:
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": [_("结束时间须晚于开始时间")]})
+    """Put a member of the organisation (or of a unit under it) on duty: the first to hear of its alarms."""
+    _validate_shift(organisation, user, starts_at, ends_at)
     shift = DutyShift.objects.create(organisation=organisation, user=user, starts_at=starts_at, ends_at=ends_at)
     record(actor=actor, action="alarms.duty.add", target=shift, after=snapshot(shift))
     return shift
+
+
+@service_action
+def add_daily_duty_shifts(*, actor, organisation, user, starts_at: datetime, ends_at: datetime,
+                          days: int) -> list[DutyShift]:
+    """The same shift on `days` consecutive days (a roster for the week or the month), all or none."""
+    if not 1 <= days <= MAX_REPEAT_DAYS:
+        raise ValidationError({"days": [_("连续天数应在 1 到 %(max)d 之间") % {"max": MAX_REPEAT_DAYS}]})
+    return [add_duty_shift(actor=actor, organisation=organisation, user=user, starts_at=starts_at + timedelta(days=day),
+                           ends_at=ends_at + timedelta(days=day)) for day in range(days)]
+
+
+def _validate_shift(organisation, user, starts_at: datetime, ends_at: datetime) -> None:
+    errors = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = [_("结束时间须晚于开始时间")]
+    elif ends_at - starts_at > MAX_SHIFT:
+        errors["ends_at"] = [_("一个班次不超过 7 天")]
+    member_of = getattr(user, "organisation", None)
+    if not user.is_active or member_of is None or not member_of.path.startswith(organisation.path):
+        errors["user"] = [_("%(user)s 不是%(unit)s的在岗工作人员") % {"user": actor_label(user), "unit": organisation.name}]
+    elif DutyShift.objects.filter(organisation=organisation, user=user, starts_at__lt=ends_at,
+                                  ends_at__gt=starts_at).exists():
+        errors["starts_at"] = [_("%(user)s 在这段时间已有值班安排") % {"user": actor_label(user)}]
+    if errors:
+        raise ValidationError(errors)
 
 
 @service_action

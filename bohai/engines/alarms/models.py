@@ -232,6 +232,9 @@ class DutyShift(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"region": "organisation__region", "organisation": "organisation"}
+
     class Meta:
         ordering = ["organisation", "starts_at", "id"]
         verbose_name = _("值班安排")

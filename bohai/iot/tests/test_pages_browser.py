@@ -83,3 +83,25 @@ def test_device_pages(browser_page, iot_city, make_device, owner):
     page.get_by_role("button", name="启用规则").click()
     assert page.locator("[data-rule]").count() == 1  # its own department's; the city-wide rule is the city's
     shoot(page, "iot-rules")
+
+
+def test_duty_roster(browser_page, iot_city, make_staff):
+    page = browser_page
+    unit = iot_city["units"]["water"]
+    unit.name = "沧县水务局"
+    unit.save(update_fields=["name"])
+    head = make_staff("department_head", iot_city["cang"], organisation=unit)
+    for name in ("王建国", "李秀英"):
+        member = make_staff(None, iot_city["cang"], organisation=unit)
+        member.display_name = name
+        member.save(update_fields=["display_name"])
+    sign_in(page, head.username, TEST_PASSWORD)
+
+    page.goto(f"{page.base_url}/work/iot/duty/")
+    options = page.locator("#id_user option").all_inner_texts()
+    page.select_option("#id_user", label=next(text for text in options if text.startswith("王建国")))
+    page.fill("#id_days", "7")
+    page.get_by_role("button", name="排班").last.click()
+    assert "已排班 7 个班次" in page.content()
+    assert page.locator("[data-shift]").count() == 7
+    shoot(page, "iot-duty-roster")
