@@ -217,7 +217,7 @@ MAX_REPEAT_DAYS = 31
 @service_action
 def add_duty_shift(*, actor, organisation, user, starts_at: datetime, ends_at: datetime) -> DutyShift:
     """Put a member of the organisation (or of a unit under it) on duty: the first to hear of its alarms."""
-    _validate_shift(organisation, user, starts_at, ends_at)
+    validate_duty_shift(organisation, user, starts_at, ends_at)
     shift = DutyShift.objects.create(organisation=organisation, user=user, starts_at=starts_at, ends_at=ends_at)
     record(actor=actor, action="alarms.duty.add", target=shift, after=snapshot(shift))
     return shift
@@ -233,7 +233,9 @@ def add_daily_duty_shifts(*, actor, organisation, user, starts_at: datetime, end
                            ends_at=ends_at + timedelta(days=day)) for day in range(days)]
 
 
-def _validate_shift(organisation, user, starts_at: datetime, ends_at: datetime) -> None:
+def validate_duty_shift(organisation, user, starts_at: datetime, ends_at: datetime, *, replacing=None) -> None:
+    """Field by field: the shift's times, its person (a member of the unit) and no overlap with their other
+    shifts there (but `replacing`, the shift being changed)."""
     errors = {}
     if ends_at <= starts_at:
         errors["ends_at"] = [_("结束时间须晚于开始时间")]
@@ -242,11 +244,22 @@ def _validate_shift(organisation, user, starts_at: datetime, ends_at: datetime) 
     member_of = getattr(user, "organisation", None)
     if not user.is_active or member_of is None or not member_of.path.startswith(organisation.path):
         errors["user"] = [_("%(user)s 不是%(unit)s的在岗工作人员") % {"user": actor_label(user), "unit": organisation.name}]
-    elif DutyShift.objects.filter(organisation=organisation, user=user, starts_at__lt=ends_at,
-                                  ends_at__gt=starts_at).exists():
+    elif DutyShift.objects.filter(organisation=organisation, user=user, starts_at__lt=ends_at, ends_at__gt=starts_at
+                                  ).exclude(pk=getattr(replacing, "pk", None)).exists():
         errors["starts_at"] = [_("%(user)s 在这段时间已有值班安排") % {"user": actor_label(user)}]
     if errors:
         raise ValidationError(errors)
+
+
+@service_action
+def change_duty_shift(shift: DutyShift, *, actor, organisation, user, starts_at: datetime,
+                      ends_at: datetime) -> DutyShift:
+    validate_duty_shift(organisation, user, starts_at, ends_at, replacing=shift)
+    before = snapshot(shift)
+    shift.organisation, shift.user, shift.starts_at, shift.ends_at = organisation, user, starts_at, ends_at
+    shift.save()
+    record(actor=actor, action="alarms.duty.change", target=shift, before=before, after=snapshot(shift))
+    return shift
 
 
 @service_action

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from bohai.kernel.pages.admin import ReadOnlyAdmin
@@ -51,19 +52,36 @@ class AlarmAdmin(ReadOnlyAdmin):
     inlines = [AlarmEventInline]
 
 
+class DutyShiftForm(forms.ModelForm):
+    class Meta:
+        model = DutyShift
+        fields = ("organisation", "user", "starts_at", "ends_at")
+
+    def clean(self):
+        from .actions import validate_duty_shift
+
+        cleaned = super().clean()
+        if all(cleaned.get(name) for name in self.Meta.fields):
+            validate_duty_shift(cleaned["organisation"], cleaned["user"], cleaned["starts_at"], cleaned["ends_at"],
+                                replacing=self.instance if self.instance.pk else None)
+        return cleaned
+
+
 @admin.register(DutyShift)
 class DutyShiftAdmin(admin.ModelAdmin):
+    form = DutyShiftForm
     list_display = ("organisation", "user", "starts_at", "ends_at")
     list_filter = ("organisation",)
     autocomplete_fields = ("user",)
 
     def save_model(self, request, obj, form, change):
-        from .actions import add_duty_shift, remove_duty_shift
+        from .actions import add_duty_shift, change_duty_shift
 
+        fields = {name: getattr(obj, name) for name in ("organisation", "user", "starts_at", "ends_at")}
         if change:
-            remove_duty_shift(DutyShift.objects.get(pk=obj.pk), actor=request.user)
-        obj.pk = add_duty_shift(actor=request.user, organisation=obj.organisation, user=obj.user,
-                                starts_at=obj.starts_at, ends_at=obj.ends_at).pk
+            change_duty_shift(DutyShift.objects.get(pk=obj.pk), actor=request.user, **fields)
+        else:
+            obj.pk = add_duty_shift(actor=request.user, **fields).pk
 
     def delete_model(self, request, obj):
         from .actions import remove_duty_shift

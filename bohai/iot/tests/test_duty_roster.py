@@ -79,3 +79,24 @@ def test_staff_without_the_roster_permission_cannot_add(water, client_for):
     response = client_for(water["staff"][0]).post(ROSTER, shift_form(water["unit"], water["staff"][0], timezone.now()))
     assert response.status_code == 403
     assert not DutyShift.objects.exists()
+
+
+def test_the_admin_changes_a_shift_through_the_same_checks_and_keeps_it_when_refused(water, iot_city, make_staff,
+                                                                                  client_for):
+    admin = client_for(make_staff(None, iot_city["city"], superuser=True))
+    start = timezone.now() + timedelta(days=1)
+    water["head"].post(ROSTER, shift_form(water["unit"], water["staff"][0], start))
+    shift = DutyShift.objects.get()
+    url = f"/admin/alarms/dutyshift/{shift.pk}/change/"
+    fields = {"organisation": water["unit"].pk, "starts_at_0": timezone.localtime(start).strftime("%Y-%m-%d"),
+              "starts_at_1": timezone.localtime(start).strftime("%H:%M:%S"),
+              "ends_at_0": timezone.localtime(start + timedelta(hours=12)).strftime("%Y-%m-%d"),
+              "ends_at_1": timezone.localtime(start + timedelta(hours=12)).strftime("%H:%M:%S")}
+
+    refused = admin.post(url, {**fields, "user": water["stranger"].pk})
+    assert refused.status_code == 200 and "不是" in refused.content.decode()
+    assert DutyShift.objects.get().user == water["staff"][0]  # nothing removed on the way
+
+    admin.post(url, {**fields, "user": water["staff"][1].pk})
+    assert DutyShift.objects.get(pk=shift.pk).user == water["staff"][1]
+    assert AuditRecord.objects.filter(action="alarms.duty.change").count() == 1
