@@ -24,6 +24,7 @@ BACKFILL_HOURS = 24
 BACKFILL_INTERVAL_SECONDS = 900
 PREFIX = "DEMO"
 DEMO_OFFICER = "device_officer"
+DUTY_DAYS = 8
 # City-wide rules that the simulator's anomalies cross and its normal running does not (bohai/iot/tests/
 # test_simulation_signals.py checks both): (name, device type, metric, condition, threshold, hysteresis, severity).
 DEMO_RULES = (
@@ -72,17 +73,22 @@ def ensure_device_officer(*, actor) -> str:
     user = accounts.create_staff_account(actor=actor, username=DEMO_OFFICER, password=demo_password(),
                                          organisation=unit, display_name="设备管理演示员")
     accounts.assign_role(user, actor=actor, role_code="device_officer", region=unit.region, organisation=unit)
+    put_on_duty(user, actor=actor)
     return DEMO_OFFICER
-    if not Role.objects.filter(code="device_officer").exists():  # roles are reference data: `bohai setup` loads them
-        return ""
-    city = Region.objects.filter(key=settings.BOHAI_CITY_CODE).first()
-    unit = Organisation.objects.filter(function="water", region=city).first() if city else None
-    if unit is None:
-        return ""
-    user = accounts.create_staff_account(actor=actor, username=DEMO_OFFICER, password=demo_password(),
-                                         organisation=unit, display_name="设备管理演示员")
-    accounts.assign_role(user, actor=actor, role_code="device_officer", region=city, organisation=unit)
-    return DEMO_OFFICER
+
+
+def put_on_duty(user, *, actor) -> int:
+    """24-hour duty (08:00 to 08:00, as bureaus keep it) from yesterday morning for a week: the demo's alarms of
+    the officer's unit reach a named person first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bohai.engines.alarms.actions import add_daily_duty_shifts
+
+    start = (timezone.localtime() - timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    return len(add_daily_duty_shifts(actor=actor, organisation=user.organisation, user=user, starts_at=start,
+                                     ends_at=start + timedelta(days=1), days=DUTY_DAYS))
 
 
 def ensure_demo_rules(*, actor) -> int:

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from bohai.engines.alarms.models import Rule
+from bohai.engines.alarms.recipients import on_duty
 from bohai.engines.telemetry import store
 from bohai.iot import demo
 from bohai.iot.actions.registry import load_reference_device_types
@@ -113,3 +114,6 @@ def test_the_demo_device_officer_manages_the_busiest_water_bureaus_devices(city_
     mine = Device.objects.restrict(officer, "view")
     assert mine.exists() and set(mine.values_list("organisation", flat=True)) == {officer.organisation_id}
     assert "device_officer" in demo_accounts_table()
+    now = timezone.now()
+    assert on_duty(officer.organisation_id, now) == [officer.pk]  # the unit's alarms reach them first
+    assert on_duty(officer.organisation_id, now + timedelta(days=6)) == [officer.pk]
