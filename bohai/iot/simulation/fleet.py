@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 
 import shapely
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Q
 
@@ -187,13 +188,11 @@ class Enterprise:
 
 def monitored_enterprises(limit: int) -> list[Enterprise]:
     """Where energy meters and CEMS stand: the energy system's key enterprises, else industrial legal entities."""
-    try:
-        from bohai.energy.models import KeyEnterprise
+    rows = []
+    if apps.is_installed("bohai.energy"):  # a deployment may leave the energy system out
+        from bohai.energy.queries import key_enterprise_sites
 
-        rows = list(KeyEnterprise.objects.filter(active=True).order_by("enterprise_code")
-                    .values_list("enterprise_code", "name", "region__path")[:limit])
-    except (ImportError, LookupError):
-        rows = []
+        rows = key_enterprise_sites(limit)
     if not rows:
         rows = list(LegalEntity.objects.filter(entity_type="enterprise", industry__in=INDUSTRIAL)
                     .order_by("credit_code").values_list("credit_code", "name", "region__path")[:limit])
