@@ -86,9 +86,10 @@ def _report(*, actor, track: str, source: str, description: str, stored_photos: 
         case.caller_phone_masked = validators.mask_phone(phone)
     case.suggestion = suggestion or suggestion_record(suggest(description, case.region, track=track))
     case.save()
-    _number(case, at)
+    case.number = _number(case, at)
     CasePhoto.objects.bulk_create([CasePhoto(case=case, stage=PhotoStage.REPORT, stored_file=f) for f in stored_photos])
-    _start(case, at, actor)
+    case.workflow = _start(case, at, actor)
+    Case.objects.filter(pk=case.pk).update(number=case.number, workflow=case.workflow)  # both wanted the row's id
     add_event(case, "reported", actor=actor, at=at, source=source)
     record(actor=actor, action="cases.case.report", target=case, after=snapshot(case, ("suggestion",)))
     publish("cases.reported", {"case_id": case.pk, "track": track})
@@ -180,20 +181,17 @@ def _mask_name(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1) if len(name) <= 2 else name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def _number(case: Case, at) -> None:
+def _number(case: Case, at) -> str:
     prefix = "CG" if case.track == Track.CITY else "RX"
     local = timezone.localtime(at)
-    case.number = f"{prefix}{local:%Y%m%d}{case.pk:07d}"
-    Case.objects.filter(pk=case.pk).update(number=case.number)
+    return f"{prefix}{local:%Y%m%d}{case.pk:07d}"
 
 
-def _start(case: Case, at, actor) -> None:
+def _start(case: Case, at, actor):
     urgent = case.urgency == Urgency.URGENT
     process = city_process(case.case_class, urgent) if case.track == Track.CITY else hotline_process(case.case_class, urgent)
     department = case.case_class.department if case.case_class and case.case_class.department else "grid_command"
-    instance = workflow.start_process(case, process, region=case.region, department=department, started_at=at, actor=actor)
-    case.workflow = instance
-    Case.objects.filter(pk=case.pk).update(workflow=instance)
+    return workflow.start_process(case, process, region=case.region, department=department, started_at=at, actor=actor)
 
 
 def _with_class(case: Case, case_class: CaseClass | None, urgency: str | None) -> Case:

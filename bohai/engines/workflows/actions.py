@@ -44,14 +44,15 @@ def start_process(subject, process: Process, *, region, department: str, limit_d
                   started_at=None, actor) -> WorkflowInstance:
     """Start `process` for `subject` handled in `region` by the `department` function's unit there."""
     started_at = started_at or timezone.now()
+    first = process.stages[0]
     instance = WorkflowInstance(
         subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk,
-        declaration=process.declaration(), region=region, department=department,
+        declaration=process.declaration(), stage_key=first.key, region=region, department=department,
         organisation=counterpart(department, region), started_at=started_at, limit_days=limit_days,
     )
     _set_instance_clock(instance)
     instance.save()
-    _enter_stage(instance, process.stages[0], started_at)
+    _open_tasks(instance, first, started_at)
     record(actor=actor, action="workflows.start", target=instance,
            after={"stage": instance.stage_key, "limit_days": limit_days, "subject": f"{instance.subject_type.model}#{subject.pk}"})
     return instance
@@ -239,6 +240,10 @@ def _finish(instance: WorkflowInstance, progress: Progress, *, outcome: str, at)
 def _enter_stage(instance: WorkflowInstance, stage: Stage, at) -> None:
     instance.stage_key = stage.key
     instance.save(update_fields=["stage_key", "updated_at"])
+    _open_tasks(instance, stage, at)
+
+
+def _open_tasks(instance: WorkflowInstance, stage: Stage, at) -> None:
     WorkflowTask.objects.bulk_create([_new_task(instance, stage, step, at) for step in stage.steps])
 
 
