@@ -7,8 +7,12 @@ Both take the dashboard's filters (start and end as YYYY-MM for whole months or 
 county as a region key or division code; department as an organisation function; item as an item
 code), need services.view_statistics and count within the caller's scope
 (Application.objects.restrict(user, "view")). The definitions are in bohai/services/statistics.py;
-rates are percentages, null when their denominator is 0.
+rates are percentages, null when their denominator is 0. They are the dashboard's figures, read from the
+monthly figures where those hold the months asked about; `as_of` says when the oldest of them were counted
+(null: everything was counted at the request).
 """
+from datetime import datetime
+
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -80,6 +84,7 @@ class SummaryOut(MeasuresOut):
     ratings: list[RatingOut]
     rectifications: RectificationsOut
     filters: FiltersOut
+    as_of: datetime | None
 
 
 class RowOut(MeasuresOut):
@@ -91,20 +96,22 @@ class BreakdownOut(Schema):
     by: str
     filters: FiltersOut
     rows: list[RowOut]
+    as_of: datetime | None
 
 
 @router.get("/summary", response=SummaryOut, summary="政务服务统计：汇总")
 def summary(request, filters: Query[FiltersIn]):
     wanted = _filters(request, filters)
-    figures = statistics.summary(wanted, request.auth, timezone.now())
-    return {**figures.as_dict(), "filters": wanted.describe()}
+    counted = statistics.counts(wanted, request.auth, timezone.now())
+    return {**counted.summary().as_dict(), "filters": wanted.describe(), "as_of": counted.as_of}
 
 
 @router.get("/breakdown", response=BreakdownOut, summary="政务服务统计：按部门、县（市、区）、月份或事项")
 def breakdown(request, by: Literal["department", "county", "month", "item"], filters: Query[FiltersIn]):
     wanted = _filters(request, filters)
-    rows = statistics.breakdown(by, wanted, request.auth, timezone.now())
-    return {"by": by, "filters": wanted.describe(), "rows": [row.as_dict() for row in rows]}
+    counted = statistics.counts(wanted, request.auth, timezone.now(), rectifications=False)
+    rows = statistics.rows_by(by, counted)
+    return {"by": by, "filters": wanted.describe(), "rows": [row.as_dict() for row in rows], "as_of": counted.as_of}
 
 
 def _filters(request, filters: FiltersIn) -> Filters:

@@ -36,16 +36,22 @@ Satisfaction (好差评 of the applications in the set, whenever the review was 
     mean rating      sum of ratings / reviews, 1–5, two decimals
     bad reviews      rated 1 or 2 (不满意, 非常不满意); each opens a rectification
     rectifications   open: status open; overdue: open and past its due date; answered: answered or
-                     closed; on-time rate: on_time true / answered × 100
+                     closed; on-time rate: on_time true / answered × 100 (from the monthly figures: as
+                     of their count, at most five minutes ago)
 
 How it is counted
     Conditional COUNT/SUM over the filtered rows, reviews by a LEFT JOIN of their one-to-one table
-    (a count per rating, from which reviews, satisfied, bad and the rating total follow). The
-    dashboard runs one GROUP BY item, handling region and month of submission (a CASE over the local
-    month boundaries: the same SQL on SQLite and PostgreSQL) and rolls the groups up in Python to
-    items, departments, counties, months and the totals, plus one query of the rectifications; the
-    API's breakdowns group by one thing each. Every measure is a count or a sum, so rolling groups
-    up is exact; rates are computed last.
+    (a count per rating, from which reviews, satisfied, bad and the rating total follow). Everything
+    (the dashboard, its export, the API's summary and breakdowns) is built from `counts`: the measures
+    summed by item, handling region and month of submission, and the rectifications' counts. For the
+    whole months the monthly figures hold they are read from them (statistics_rollup: a few thousand
+    rows counted ahead, at most five minutes old for recent months and rectifications), with overdue
+    counted live from a partial index; the rest is one GROUP BY item, region and month (a CASE over the
+    local month boundaries: the same SQL on SQLite and PostgreSQL) and one query of the rectifications.
+    The groups are rolled up in Python to items, departments, counties, months and the totals. Every
+    measure is a count or a sum, so rolling groups up is exact; rates are computed last.
+    `counts_from_applications` counts everything from the rows: the reference the figures are tested
+    against.
 """
 import calendar
 import operator
@@ -53,9 +59,9 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, Count, DateTimeField, F, Func, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.db.models.lookups import GreaterThanOrEqual, In, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,11 +72,11 @@ from bohai.kernel.audit.service import service_action
 from bohai.kernel.organisations.models import Organisation
 from bohai.kernel.regions.models import Level, Region
 
-from .models import Application, RectificationStatus, Rating, Rectification, Review, ServiceItem, Status
+from .models import (CLOCK_RUNNING, Application, RectificationStatus, Rating, Rectification, ServiceItem, Status,
+                     Unindexed)
 
 ONLINE_TARGET = Decimal("90")
 IN_PROGRESS = (Status.SUBMITTED, Status.SUPPLEMENT, Status.IN_REVIEW, Status.APPROVED, Status.LICENSED)
-CLOCK_RUNNING = (Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED, Status.LICENSED)
 GROUPINGS = ("department", "county", "month", "item")
 MAX_MONTHS = 120
 TWO_PLACES = Decimal("0.01")
@@ -97,30 +103,30 @@ class Filters:
         end = last.replace(day=calendar.monthrange(last.year, last.month)[1]) if last else None
         return cls(start=start, end=end, **others)
 
-    def condition(self, prefix: str = "") -> Q:
+    def condition(self, prefix: str = "", unindexed: bool = False) -> Q:
         """The filter as a condition on Application, or on a model reaching it through `prefix`
-        ("application__" from Review)."""
+        ("application__" from Review); `unindexed`: no column an index could be walked by (`among`)."""
         condition = Q(**{f"{prefix}submitted_at__isnull": False})
         submitted = Unindexed(F(f"{prefix}submitted_at"), output_field=DateTimeField())
         if self.start:
             condition &= Q(GreaterThanOrEqual(submitted, local_midnight(self.start)))
         if self.end:
             condition &= Q(LessThan(submitted, local_midnight(self.end + timedelta(days=1))))
-        return condition & self.place_condition(prefix)
+        return condition & self.place_condition(prefix, unindexed)
 
-    def place_condition(self, prefix: str = "") -> Q:
+    def place_condition(self, prefix: str = "", unindexed: bool = False) -> Q:
         """Region, department and item as a condition on any model with `region` and `item` (the
         applications, the monthly figures)."""
         condition = Q()
         if self.region is not None:
             subtree = subtree_ids(Region, self.region.path)
             if subtree is not None:
-                condition &= Q(**{f"{prefix}region_id__in": subtree})
+                condition &= among(f"{prefix}region_id", subtree, unindexed)
         if self.department:
             items = list(ServiceItem.objects.filter(department=self.department).values_list("pk", flat=True))
-            condition &= Q(**{f"{prefix}item_id__in": items})
+            condition &= among(f"{prefix}item_id", items, unindexed)
         if self.item is not None:
-            condition &= Q(**{f"{prefix}item_id": self.item.pk})
+            condition &= among(f"{prefix}item_id", [self.item.pk], unindexed)
         return condition
 
     def between(self, start: date, end: date) -> "Filters":
@@ -133,18 +139,12 @@ class Filters:
                 "item": self.item.code if self.item else None}
 
 
-class Unindexed(Func):
-    """The column itself; on SQLite written `+column`, which keeps SQLite from walking an index on it.
-
-    A range of submission months usually holds most of the rows. SQLite's planner cannot know that
-    and walked the submitted_at index, then fetched each row by its rowid: seven times slower than
-    reading the table, and it drove the small queries (overdue, rectifications) from the big table.
-    PostgreSQL judges the range from its statistics and is given the column as it is."""
-
-    template = "%(expressions)s"
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra)
+def among(column: str, values: list, unindexed: bool = False) -> Q:
+    """`column IN values`; with `unindexed`, written so that SQLite cannot walk an index on the column (for a
+    query meant to read one particular index: statistics_rollup.overdue_query)."""
+    if unindexed:
+        return Q(In(Unindexed(F(column)), values))
+    return Q(**{f"{column}__in": values})
 
 
 def local_midnight(day: date) -> datetime:
@@ -168,15 +168,16 @@ def find_region(value) -> Region | None:
 
 # Scope -----------------------------------------------------------------------------------------
 
-def applications(filters: Filters = Filters(), user=None) -> QuerySet:
-    """The applications the figures count: within `user`'s view scope (all of them without a user)."""
-    scope = scope_condition(user, "")
+def applications(filters: Filters = Filters(), user=None, unindexed: bool = False) -> QuerySet:
+    """The applications the figures count: within `user`'s view scope (all of them without a user).
+    `unindexed`: the conditions leave SQLite no index to walk but the one the caller's own condition picks."""
+    scope = scope_condition(user, "", unindexed)
     if scope is None:
         return Application.objects.none()
-    return Application.objects.filter(scope, filters.condition()).order_by()
+    return Application.objects.filter(scope, filters.condition(unindexed=unindexed)).order_by()
 
 
-def scope_condition(user, prefix: str) -> Q | None:
+def scope_condition(user, prefix: str, unindexed: bool = False) -> Q | None:
     """The rows Application.objects.restrict(user, "view") keeps, as a condition on Application (or on a
     model reaching it through `prefix`); None when the user may see no application.
 
@@ -197,11 +198,11 @@ def scope_condition(user, prefix: str) -> Q | None:
     clauses = []
     for region_path, organisation_path in scopes:
         regions = subtree_ids(Region, region_path)
-        clause = Q() if regions is None else Q(**{f"{prefix}region_id__in": regions})
+        clause = Q() if regions is None else among(f"{prefix}region_id", regions, unindexed)
         if organisation_path:
             units = subtree_ids(Organisation, organisation_path)
             clause &= (Q(**{f"{prefix}organisation__isnull": False}) if units is None
-                       else Q(**{f"{prefix}organisation_id__in": units}))
+                       else among(f"{prefix}organisation_id", units, unindexed))
         if not clause:
             return Q()  # one scope covers everything
         clauses.append(clause)
@@ -362,25 +363,83 @@ class Summary:
                 "rectifications": self.rectifications}
 
 
-def summary(filters: Filters = Filters(), user=None, now: datetime | None = None, measures: Measures | None = None) -> Summary:
-    """The totals (with the distribution of ratings) and the rectifications; `measures` when already
-    summed from a breakdown (the dashboard does not count the rows twice)."""
-    now = now or timezone.now()
-    if measures is None:
-        measures = Measures.from_row(applications(filters, user).aggregate(**measure_expressions(now)))
-    return Summary(measures, measures.rating_counts, rectification_figures(filters, user, now))
+Sums = tuple[dict, dict, dict]  # item id, region id, month index → the measures in MEASURE_FIELDS order
+RECTIFICATION_FIELDS = ("total", "open", "overdue", "answered", "closed", "answered_on_time")
 
 
-def rectification_figures(filters: Filters = Filters(), user=None, now: datetime | None = None) -> dict:
+@dataclass
+class Counts:
+    """What every view of the figures is built from: the measures summed by item id, region id and month index
+    (of `months`), the rectifications' counts (RECTIFICATION_FIELDS) and when the oldest monthly figures used
+    were counted (None: everything counted now)."""
+
+    months: list[date]
+    sums: Sums
+    rectifications: dict[str, int]
+    as_of: datetime | None = None
+
+    @property
+    def total(self) -> Measures:
+        return sum((Measures(*values) for values in self.sums[0].values()), Measures())
+
+    def summary(self) -> Summary:
+        total = self.total
+        return Summary(total, total.rating_counts, rectification_rates(self.rectifications))
+
+
+def counts(filters: Filters = Filters(), user=None, now: datetime | None = None, *,
+           rectifications: bool = True) -> Counts:
+    """The counts from the monthly figures (statistics_rollup) for the whole months they hold and from the
+    applications for the rest; equal to `counts_from_applications` while the figures are fresh.
+    `rectifications=False` leaves the rectifications out (zeros) for a caller that does not show them."""
+    from .statistics_rollup import coverage, summed_measures, summed_rectifications
+
     now = now or timezone.now()
+    months = month_range(filters, user)
+    if not months:
+        return Counts([], ({}, {}, {}), dict.fromkeys(RECTIFICATION_FIELDS, 0))
+    covered = coverage(filters, months)
+    fixes = (summed_rectifications(filters, user, covered, now) if rectifications
+             else dict.fromkeys(RECTIFICATION_FIELDS, 0))
+    return Counts(months, summed_measures(filters, user, months, covered, now), fixes, covered.as_of)
+
+
+def counts_from_applications(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Counts:
+    """One GROUP BY item, handling region and month of submission over the applications themselves (at
+    most items × regions × months groups: a few thousand), and one count of the rectifications."""
+    now = now or timezone.now()
+    months = month_range(filters, user)
+    sums = add_groups(grouped_applications(filters, user, months, now)) if months else ({}, {}, {})
+    return Counts(months, sums, rectification_counts(filters, user, now))
+
+
+def summary(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Summary:
+    """The totals (with the distribution of ratings) and the rectifications."""
+    return counts(filters, user, now).summary()
+
+
+def rectification_counts(filters: Filters = Filters(), user=None, now: datetime | None = None) -> dict[str, int]:
+    """RECTIFICATION_FIELDS of the rectifications of the applications `filters` keeps, counted from the rows."""
+    return rectifications(filters, user).aggregate(**rectification_expressions(now or timezone.now()))
+
+
+def rectification_expressions(now: datetime) -> dict:
+    """The aggregates of RECTIFICATION_FIELDS over rectifications, `overdue` as of `now`."""
     open_ = Q(status=RectificationStatus.OPEN)
     answered = Q(status__in=(RectificationStatus.ANSWERED, RectificationStatus.CLOSED))
-    figures = _related(Rectification, filters, user, "review__application__").aggregate(
-        total=Count("pk"), open=Count("pk", filter=open_), overdue=Count("pk", filter=open_ & Q(due_at__lt=now)),
-        answered=Count("pk", filter=answered), closed=Count("pk", filter=Q(status=RectificationStatus.CLOSED)),
-        answered_on_time=Count("pk", filter=answered & Q(on_time=True)))
-    figures["on_time_rate"] = percentage(figures["answered_on_time"], figures["answered"])
-    return figures
+    return {"total": Count("pk"), "open": Count("pk", filter=open_),
+            "overdue": Count("pk", filter=open_ & Q(due_at__lt=now)), "answered": Count("pk", filter=answered),
+            "closed": Count("pk", filter=Q(status=RectificationStatus.CLOSED)),
+            "answered_on_time": Count("pk", filter=answered & Q(on_time=True))}
+
+
+def rectifications(filters: Filters, user) -> QuerySet:
+    """The rectifications of the applications `filters` keeps within `user`'s scope (the applications')."""
+    return _related(Rectification, filters, user, "review__application__")
+
+
+def rectification_rates(counted: dict[str, int]) -> dict:
+    return {**counted, "on_time_rate": percentage(counted["answered_on_time"], counted["answered"])}
 
 
 def breakdown(by: str, filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
@@ -388,19 +447,18 @@ def breakdown(by: str, filters: Filters = Filters(), user=None, now: datetime | 
     counties in division-code order (the city's own level first); months in order."""
     if by not in GROUPINGS:
         raise ValueError(by)
-    now = now or timezone.now()
+    return rows_by(by, counts(filters, user, now, rectifications=False))
+
+
+def rows_by(by: str, counted: Counts) -> list[Row]:
+    """The rows of one grouping (GROUPINGS) of the counts."""
+    by_item_id, by_region_id, by_month_index = _measures_by_key(counted.sums)
     if by == "month":
-        return by_month(filters, user, now)
+        return _month_rows(counted.months, by_month_index)
     if by == "county":
-        return by_county(filters, user, now)
-    items = by_item(filters, user, now)
+        return _county_rows(by_region_id)
+    items = _item_rows(by_item_id)
     return items if by == "item" else by_department(items)
-
-
-def by_item(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
-    now = now or timezone.now()
-    grouped = applications(filters, user).values("item_id").annotate(**measure_expressions(now))
-    return _item_rows({row["item_id"]: Measures.from_row(row) for row in grouped})
 
 
 def by_department(item_rows: list[Row]) -> list[Row]:
@@ -424,29 +482,11 @@ def department_names(functions) -> dict[str, str]:
     return names
 
 
-def by_county(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
-    """Rows per county-level unit (counties and functional zones); what the city handles itself is one row."""
-    now = now or timezone.now()
-    grouped = applications(filters, user).values("region_id").annotate(**measure_expressions(now))
-    return _county_rows({row["region_id"]: Measures.from_row(row) for row in grouped})
-
-
 def county_key(region: Region, counties: dict[str, Region]) -> str:
     for key in region.path.strip("/").split("/"):
         if key in counties:
             return key
     return CITY_LEVEL_KEY
-
-
-def by_month(filters: Filters = Filters(), user=None, now: datetime | None = None) -> list[Row]:
-    """Rows per month of submission, every month of the range present (empty ones as zeros)."""
-    now = now or timezone.now()
-    months = month_range(filters, user)
-    if not months:
-        return []
-    grouped = (applications(_within(filters, months), user).annotate(month_index=_month_bucket(months))
-               .values("month_index").annotate(**measure_expressions(now)))
-    return _month_rows(months, {row["month_index"]: Measures.from_row(row) for row in grouped})
 
 
 @dataclass
@@ -463,24 +503,14 @@ class Dashboard:
 
 
 def dashboard(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Dashboard:
-    """The dashboard from the monthly figures (statistics_rollup) for the whole months they hold, and
-    from the applications for the rest; equal to `dashboard_from_applications` while the figures are fresh."""
-    from .statistics_rollup import summed_measures
-
-    now = now or timezone.now()
-    months = month_range(filters, user)
-    sums, as_of = summed_measures(filters, user, months, now) if months else (({}, {}, {}), None)
-    return _dashboard(sums, filters, user, months, now, as_of)
+    """The dashboard from the monthly figures where they hold the months (`counts`)."""
+    return _dashboard(counts(filters, user, now))
 
 
 def dashboard_from_applications(filters: Filters = Filters(), user=None, now: datetime | None = None) -> Dashboard:
-    """One GROUP BY item, handling region and month of submission over the applications themselves (at
-    most items × regions × months groups: a few thousand), rolled up in Python to each grouping: one pass
-    over the rows instead of one per grouping."""
-    now = now or timezone.now()
-    months = month_range(filters, user)
-    sums = add_groups(grouped_applications(filters, user, months, now)) if months else ({}, {}, {})
-    return _dashboard(sums, filters, user, months, now, None)
+    """The dashboard counted from the applications and rectifications themselves: one pass over the rows
+    rolled up in Python to each grouping."""
+    return _dashboard(counts_from_applications(filters, user, now))
 
 
 def grouped_applications(filters: Filters, user, months: list[date], now: datetime):
@@ -489,9 +519,6 @@ def grouped_applications(filters: Filters, user, months: list[date], now: dateti
     return (applications(_within(filters, months), user).annotate(month_index=_month_bucket(months))
             .values("item_id", "region_id", "month_index").annotate(**measure_expressions(now))
             .values_list("item_id", "region_id", "month_index", *MEASURE_FIELDS))
-
-
-Sums = tuple[dict, dict, dict]  # item id, region id, month index → the measures in MEASURE_FIELDS order
 
 
 def add_groups(groups, sums: Sums | None = None) -> Sums:
@@ -509,14 +536,16 @@ def add_to(totals: dict, key, values: tuple) -> None:
     totals[key] = values if found is None else tuple(map(operator.add, found, values))
 
 
-def _dashboard(sums: Sums, filters: Filters, user, months: list[date], now: datetime, as_of) -> Dashboard:
-    by_item_id, by_region_id, by_month_index = ({key: Measures(*values) for key, values in totals.items()}
-                                                for totals in sums)
+def _measures_by_key(sums: Sums) -> tuple[dict, dict, dict]:
+    return tuple({key: Measures(*values) for key, values in totals.items()} for totals in sums)
+
+
+def _dashboard(counted: Counts) -> Dashboard:
+    by_item_id, by_region_id, by_month_index = _measures_by_key(counted.sums)
     items = _item_rows(by_item_id)
-    total = sum(by_item_id.values(), Measures())
     return Dashboard(items=items, departments=by_department(items), counties=_county_rows(by_region_id),
-                     months=_month_rows(months, by_month_index), summary=summary(filters, user, now, measures=total),
-                     as_of=as_of)
+                     months=_month_rows(counted.months, by_month_index), summary=counted.summary(),
+                     as_of=counted.as_of)
 
 
 def _within(filters: Filters, months: list[date]) -> Filters:

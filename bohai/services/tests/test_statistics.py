@@ -22,10 +22,11 @@ a draft (see `office`). The clock stops at NOW = 15 December 2026, 12:00.
     (* A3 came in at the window)
 
 A1–A4 go through the real actions (submission, acceptance, the steps, supplement, reviews);
-the B rows are written directly, since how they got there does not change the figures.
+the B rows are written directly, since how they got there does not change the figures. The tests that take
+`figures_from` run twice: counted from the rows, and read from the monthly figures counted at NOW.
 """
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -33,7 +34,7 @@ import pytest
 
 from bohai.engines.workflows.models import TaskStatus, WorkflowTask
 from bohai.kernel.audit.models import AuditRecord
-from bohai.services import actions, statistics
+from bohai.services import actions, statistics, statistics_rollup
 from bohai.services.models import Application, Status
 from bohai.services.statistics import Filters
 from bohai.testing.fixtures import organisation_in
@@ -126,7 +127,20 @@ def office(catalogue, resident, staff, cangzhou):
     return {"a1": a1, "a3": a3, "qing_health": health_qing}
 
 
-def test_the_volumes_and_rates_of_the_quarter(office):
+@pytest.fixture(params=["applications", "monthly figures"])
+def figures_from(request, office):
+    if request.param == "monthly figures":
+        statistics_rollup.recount_all(NOW)
+    return request.param
+
+
+def counted_at(figures_from):
+    """The `as_of` of figures read from the monthly figures, None when counted from the rows."""
+    return NOW if figures_from == "monthly figures" else None
+
+
+def test_the_volumes_and_rates_of_the_quarter(figures_from):
+    assert statistics.counts(Q4, now=NOW).as_of == counted_at(figures_from)
     figures = statistics.summary(Q4, now=NOW)
     m = figures.measures
     # 13 submitted (B9 is a draft, B11 came on 30 September); accepted A1 A3 B1 B2 B3 B4 B5 B7 B8.
@@ -144,11 +158,26 @@ def test_the_volumes_and_rates_of_the_quarter(office):
     assert figures.rating_counts == {5: 1, 4: 1, 3: 1, 2: 1, 1: 1}
     # A3's rectification is open and was due 28 Nov; B8's was answered two days after the review.
     rect = figures.rectifications
+    assert (rect["total"], rect["open"], rect["overdue"], rect["answered"], rect["closed"], rect["on_time_rate"]) == (
+        2, 1, 1, 1, 0, Decimal("100.00"))
+
+
+def test_rectifications_are_current_after_the_next_refresh(office):
+    statistics_rollup.recount_all(NOW)
+    a3_fix = office["a3"].review.rectification
+    # Answered a day late (due 28 November): the figures still show it open until the job's next run.
+    actions.answer_rectification(a3_fix, response="已向申请人致歉并改进窗口告知。", actor="test", at=at("2026-12-15T12:02"))
+    assert statistics.summary(Q4, now=NOW).rectifications["open"] == 1
+    assert statistics_rollup.refresh_monthly_figures(at("2026-12-15T12:05"))["full"] is False
+    rect = statistics.summary(Q4, now=NOW).rectifications
     assert (rect["total"], rect["open"], rect["overdue"], rect["answered"], rect["on_time_rate"]) == (
-        2, 1, 1, 1, Decimal("100.00"))
+        2, 0, 0, 2, Decimal("50.00"))
+    actions.close_rectification(a3_fix, actor="test", at=at("2026-12-15T12:06"))
+    statistics_rollup.refresh_monthly_figures(at("2026-12-15T12:10"))
+    assert statistics.summary(Q4, now=NOW).rectifications["closed"] == 1
 
 
-def test_by_department_county_and_month(office):
+def test_by_department_county_and_month(figures_from):
     departments = {row.key: row.measures for row in statistics.breakdown("department", Q4, now=NOW)}
     hr, health = departments["human_resources"], departments["health"]
     # Employment: A1–A4, B1–B3, B10. Online A1 A2 A4 B1 B2 B10 = 6 / 8; on time A1 A3 of A1 A3 B1;
@@ -178,7 +207,7 @@ def test_by_department_county_and_month(office):
         ("TEST-HR-001", "human_resources", 8), ("TEST-HEALTH-002", "health", 5)]
 
 
-def test_filters_by_county_department_and_item(office, cangzhou, catalogue):
+def test_filters_by_county_department_and_item(figures_from, cangzhou, catalogue):
     in_qing = statistics.summary(Filters(start=Q4.start, end=Q4.end, region=cangzhou["qing"]), now=NOW).measures
     assert (in_qing.submitted, in_qing.reviews) == (4, 1)
     health = statistics.summary(Filters(start=Q4.start, end=Q4.end, department="health"), now=NOW).measures
@@ -204,7 +233,7 @@ def test_the_functions_the_planning_system_calls(office, cangzhou):
         statistics.online_handling_rate(region="999999")
 
 
-def test_a_county_officer_and_a_department_head_count_only_their_scope(office, make_staff, cangzhou, staff):
+def test_a_county_officer_and_a_department_head_count_only_their_scope(figures_from, make_staff, cangzhou, staff):
     qing_officer = make_staff("county_officer", cangzhou["qing"])
     figures = statistics.summary(Q4, user=qing_officer, now=NOW)
     assert (figures.measures.submitted, figures.rating_counts) == (4, {5: 0, 4: 0, 3: 1, 2: 0, 1: 0})  # B4–B7; B4's
@@ -212,7 +241,8 @@ def test_a_county_officer_and_a_department_head_count_only_their_scope(office, m
     assert Application.objects.restrict(qing_officer).filter(Q4.condition()).count() == 4
     # The employment head sees 沧县's human-resources unit: A1–A4, B1–B3, B10.
     head = statistics.summary(Q4, user=staff["hr_head"], now=NOW)
-    assert (head.measures.submitted, head.rectifications["open"]) == (8, 1)
+    assert (head.measures.submitted, head.rectifications["open"], head.rectifications["total"]) == (8, 1, 1)
+    assert statistics.counts(Q4, user=staff["hr_head"], now=NOW).as_of == counted_at(figures_from)
     nobody = make_staff(None, cangzhou["cang"])
     assert statistics.summary(Q4, user=nobody, now=NOW).measures.submitted == 0
     assert statistics.breakdown("county", Q4, user=nobody, now=NOW) == []
@@ -231,10 +261,11 @@ def test_the_dashboard_counts_everything_in_one_pass(office, django_assert_max_n
 
 
 def test_the_figures_take_a_fixed_number_of_queries(office, django_assert_max_num_queries):
-    for by, most in (("item", 2), ("department", 3), ("county", 3), ("month", 2)):  # the grouping, the names
+    # The months the monthly figures hold, the grouping, the names.
+    for by, most in (("item", 3), ("department", 4), ("county", 4), ("month", 2)):
         with django_assert_max_num_queries(most):
             statistics.breakdown(by, Q4, now=NOW)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(3):  # the months held, the grouping, the rectifications
         statistics.summary(Q4, now=NOW)
 
 
@@ -288,15 +319,19 @@ def test_export_writes_the_tables_to_xlsx_and_an_audit_record(office, city_offic
     assert AuditRecord.objects.filter(action="services.statistics.export").count() == 1
 
 
-def test_api_summary_and_breakdown(office, city_officer, client_for, make_staff, cangzhou):
+def test_api_summary_and_breakdown(figures_from, city_officer, client_for, make_staff, cangzhou):
     client = client_for(city_officer)
     summary = client.get("/api/v1/services/statistics/summary", {"start": "2026-10", "end": "2026-12"}).json()
     assert (summary["submitted"], summary["online_rate"], summary["on_time_rate"]) == (13, 76.92, 80.0)
+    assert (summary["rectifications"]["total"], summary["rectifications"]["open"]) == (2, 1)
+    as_of = summary["as_of"] and datetime.fromisoformat(summary["as_of"])
+    assert as_of == counted_at(figures_from)
     assert summary["online_target"] == 90.0 and summary["ratings"][0] == {"rating": 5, "label": "非常满意", "count": 1}
     assert summary["filters"]["start"] == "2026-10-01" and summary["filters"]["end"] == "2026-12-31"
-    rows = client.get("/api/v1/services/statistics/breakdown",
-                      {"by": "county", "start": "2026-10", "end": "2026-12"}).json()["rows"]
+    by_county = client.get("/api/v1/services/statistics/breakdown", {"by": "county", "start": "2026-10", "end": "2026-12"})
+    rows = by_county.json()["rows"]
     assert [(r["key"], r["submitted"]) for r in rows] == [("_city", 1), ("130921", 8), ("130922", 4)]
+    assert by_county.json()["as_of"] == summary["as_of"]
     rows = client.get("/api/v1/services/statistics/breakdown",
                       {"by": "month", "start": "2026-11-01", "end": "2026-11-30", "department": "health"}).json()["rows"]
     assert [(r["key"], r["submitted"]) for r in rows] == [("2026-11", 2)]
