@@ -176,7 +176,7 @@ def _my_application(user, number: str) -> Application:
 
 
 def _item_for_application(code: str) -> ServiceItem:
-    item = ServiceItem.objects.filter(code=(code or "").strip(), active=True).first()
+    item = ServiceItem.objects.filter(code=(code or "").strip(), active=True).order_by().first()  # code is unique: no sort
     if item is None:
         raise ValidationError({"item": [_("没有编码为“%(code)s”的在用事项") % {"code": code}]})
     if item.online_depth < ONLINE_APPLICATION_DEPTH:
@@ -239,7 +239,8 @@ def _submitted_before(user, key: str, item: ServiceItem) -> Application | None:
     """The application this user already submitted under the key (one indexed lookup when there is none)."""
     if not key:
         return None
-    found = Application.objects.filter(submitted_by=user, idempotency_key=key).values_list("pk", "item_id").first()
+    found = (Application.objects.filter(submitted_by=user, idempotency_key=key).order_by()  # one at most: no sort
+             .values_list("pk", "item_id").first())
     if found is None:
         return None
     if found[1] != item.pk:

@@ -2,6 +2,7 @@
 the review steps → approve or deny → licence → delivery → completed; withdrawal before the decision."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,8 @@ from bohai.kernel.files.actions import store_upload
 
 from ..declared_forms import clean_form
 from ..models import (
-    Application, ApplicationMaterial, Channel, EventKind, MaterialRequirement, ServiceItem, Status, TrustLevel,
+    Application, ApplicationMaterial, Channel, EventKind, ItemMaterial, MaterialRequirement, ServiceItem, Status,
+    TrustLevel,
 )
 from ..registration import register_new_entity, registers_entity
 from ..processes import ACCEPT_STAGE, ISSUE_STAGE, decision_stage, handling_region, process_for
@@ -36,6 +38,7 @@ def submit_application(item: ServiceItem, *, actor, form_data: dict, uploads: di
     existing = _already_submitted(actor, idempotency_key)
     if existing is not None:
         return existing
+    _load_materials(item)
     stored, upload_problems = store_material_uploads(item, uploads or {}, actor)
     return _submit(item, actor=actor, form_data=form_data, stored=stored, upload_problems=upload_problems,
                    idempotency_key=idempotency_key, **options)
@@ -184,7 +187,7 @@ def withdraw_application(application: Application, *, reason: str = "", actor, a
 def _already_submitted(actor, key: str) -> Application | None:
     if not key:
         return None
-    return Application.objects.filter(submitted_by=actor, idempotency_key=key[:64]).first()
+    return Application.objects.filter(submitted_by=actor, idempotency_key=key[:64]).order_by().first()  # one at most: no sort
 
 
 def _check_applicant(item: ServiceItem, person, entity):
@@ -228,9 +231,16 @@ def _plan_materials(item, person, entity, stored: dict, paper_checked, channel, 
     return planned
 
 
+def _load_materials(item: ServiceItem) -> None:
+    """The item's materials, read once for the upload check and the plan (item.materials.all() then
+    answers from memory). Ordered by position alone: the model's ordering starts with the item, which
+    costs a join to order the rows of one item."""
+    prefetch_related_objects([item], Prefetch("materials", queryset=ItemMaterial.objects.order_by("position")))
+
+
 def store_material_uploads(item, uploads: dict, actor) -> tuple[dict, dict]:
     """Check and keep each uploaded material (PDF, JPEG, PNG up to 10 MB): ({code: StoredFile}, problems)."""
-    codes = set(item.materials.values_list("code", flat=True))
+    codes = {material.code for material in item.materials.all()}
     stored, problems = {}, {}
     for code, upload in uploads.items():
         if code not in codes:
