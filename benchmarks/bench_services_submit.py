@@ -105,7 +105,10 @@ def measure_one(args) -> dict:
     close_connections()
     server, port = http_load.start_server(environment, args.workers, args.threads, "/api/v1/services/items/" + ITEM_CODE)
     try:
-        result.update(http_load.run_load(port, URL_PATH, requests, args.clients, args.warmup, args.seconds))
+        database = POSTGRES_DATABASE if engine == "postgres" else None
+        result.update(http_load.run_load(port, URL_PATH, requests, args.clients, args.warmup, args.seconds,
+                                         per="submission",
+                                         cpu_probe=lambda: http_load.server_cpu_seconds(server.pid, database)))
     finally:
         http_load.stop_server(server)
     result["applications_stored"] = count_applications()
@@ -262,7 +265,8 @@ PHASES = (
 
 
 def profile_in_process(residents: list[dict], count: int, engine: str, same_file: bool) -> dict:
-    """N submissions through Django's test client (the whole stack, one thread), timing each phase."""
+    """N submissions through Django's test client (the whole stack, one thread), timing each phase in wall
+    time and in this process's CPU time (which other work on the machine does not inflate)."""
     import cProfile
     import importlib
     import io
@@ -273,6 +277,7 @@ def profile_in_process(residents: list[dict], count: int, engine: str, same_file
     from django.test.utils import CaptureQueriesContext
 
     totals = {label: 0.0 for label, _module, _attribute in PHASES}
+    cpu_totals = {label: 0.0 for label, _module, _attribute in PHASES}
     restore = []
     for label, module_name, attribute in PHASES:
         if attribute == "record":  # each module imported the function under its own name
@@ -287,13 +292,13 @@ def profile_in_process(residents: list[dict], count: int, engine: str, same_file
         for owner, name in targets:
             original = getattr(owner, name)
             restore.append((owner, name, original))
-            setattr(owner, name, _timed(totals, label, original))
+            setattr(owner, name, _timed(totals, cpu_totals, label, original))
     chosen = residents[-count:]
     requests = build_requests(chosen, count, f"profile-{engine}", same_file)
     client = Client()
     profiler = cProfile.Profile()
     statuses: dict[int, int] = {}
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     try:
         with CaptureQueriesContext(connection) as queries:
             for i, (resident, (headers, body)) in enumerate(zip(chosen, requests)):
@@ -308,28 +313,34 @@ def profile_in_process(residents: list[dict], count: int, engine: str, same_file
     finally:
         for owner, name, original in reversed(restore):
             setattr(owner, name, original)
-    elapsed = time.perf_counter() - began
+    elapsed, cpu_elapsed = time.perf_counter() - began, time.process_time() - cpu_began
     stream = io.StringIO()
     pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(25)
     top = [line for line in stream.getvalue().splitlines() if line.strip()][:40]
     phases = [{"phase": label.strip(), "ms_per_request": round(totals[label] / count * 1000, 3),
-               "share": round(totals[label] / elapsed, 3)} for label, _module, _attribute in PHASES]
-    log(f"[{engine}] profile of {count} submissions in one thread: {elapsed / count * 1000:.2f} ms each, "
-        f"{len(queries) / count:.1f} SQL statements each, answers {statuses}")
+               "cpu_ms_per_request": round(cpu_totals[label] / count * 1000, 3),
+               "cpu_share": round(cpu_totals[label] / cpu_elapsed, 3)} for label, _module, _attribute in PHASES]
+    log(f"[{engine}] profile of {count} submissions in one thread: {elapsed / count * 1000:.2f} ms each "
+        f"({cpu_elapsed / count * 1000:.2f} ms CPU in this process), {len(queries) / count:.1f} SQL statements each, "
+        f"answers {statuses}")
+    log(f"    {'phase':<54} {'wall':>8}     {'CPU':>8}     share of CPU")
     for (label, _module, _attribute), phase in zip(PHASES, phases):
-        log(f"    {label:<54} {phase['ms_per_request']:>8.3f} ms  {phase['share']:>6.1%}")
+        log(f"    {label:<54} {phase['ms_per_request']:>8.3f} ms  {phase['cpu_ms_per_request']:>8.3f} ms  "
+            f"{phase['cpu_share']:>6.1%}")
     log("    top functions by own time (second half of the requests):\n      " + "\n      ".join(top))
-    return {"requests": count, "ms_per_request": round(elapsed / count * 1000, 3), "answers": statuses,
+    return {"requests": count, "ms_per_request": round(elapsed / count * 1000, 3),
+            "cpu_ms_per_request": round(cpu_elapsed / count * 1000, 3), "answers": statuses,
             "sql_per_request": round(len(queries) / count, 1), "phases": phases, "top_functions": top}
 
 
-def _timed(totals: dict, label: str, function):
+def _timed(totals: dict, cpu_totals: dict, label: str, function):
     def wrapper(*args, **kwargs):
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         try:
             return function(*args, **kwargs)
         finally:
             totals[label] += time.perf_counter() - began
+            cpu_totals[label] += time.process_time() - cpu_began
     return wrapper
 
 
@@ -345,12 +356,31 @@ def report(results: dict, args) -> None:
               f"({result['created_in_window']:,} created in {result['window_seconds']:.1f} s; answers {result['statuses']}; "
               f"{result['applications_stored']['applications']:,} stored, "
               f"{result['applications_stored']['with_identity_card_from_library']:,} with the identity card from the library)")
+        if "server_cpu_ms_per_submission" in result:
+            cpu = result["server_cpu_ms_per_submission"] + result.get("database_cpu_ms_per_submission", 0)
+            print(f"[{engine}] CPU per submission in the window: server {result['server_cpu_ms_per_submission']:.1f} ms, "
+                  f"database {result.get('database_cpu_ms_per_submission', 0):.1f} ms ({result['cores_busy']:.2f} cores "
+                  f"busy; load average {result['load_average_in_window']}): 2 free cores would allow at most "
+                  f"{2000 / cpu:,.0f} submissions/s")
+        if "profile" in result:
+            print(f"[{engine}] one submission alone: {result['profile']['ms_per_request']:.1f} ms "
+                  f"({result['profile']['cpu_ms_per_request']:.1f} ms CPU), {result['profile']['sql_per_request']:.0f} SQL "
+                  f"statements")
         rate, p95 = result["per_second"], result["p95_ms"]
         summary.append(harness.figure(f"submissions/s, {result['clients']} clients, {engine}", rate, "/s",
                                       f">= {GOAL_PER_SECOND}", rate / GOAL_PER_SECOND, rate >= GOAL_PER_SECOND))
         summary.append(harness.figure(f"p95 latency, {engine}", p95, "ms", f"< {GOAL_P95_MS} ms", GOAL_P95_MS / p95,
                                       p95 < GOAL_P95_MS))
         summary.append(harness.figure(f"p50 latency, {engine}", result["p50_ms"], "ms"))
+        if "server_cpu_ms_per_submission" in result:
+            cpu = result["server_cpu_ms_per_submission"] + result.get("database_cpu_ms_per_submission", 0)
+            summary.append(harness.figure(f"CPU per submission (server + database), {engine}", cpu, "ms"))
+            summary.append(harness.figure(f"ceiling on 2 free cores (2000 ÷ CPU ms), {engine}", 2000 / cpu, "/s",
+                                          f">= {GOAL_PER_SECOND}", 2000 / cpu / GOAL_PER_SECOND,
+                                          2000 / cpu >= GOAL_PER_SECOND))
+        if "profile" in result:
+            summary.append(harness.figure(f"one submission in one thread, CPU, {engine}",
+                                          result["profile"]["cpu_ms_per_request"], "ms"))
     harness.print_summary(summary)
     command = "python benchmarks/bench_services_submit.py " + " ".join(sys.argv[1:])
     path = harness.write_results(NAME, command.strip(), summary, {"results": results})
