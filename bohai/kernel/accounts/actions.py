@@ -96,6 +96,7 @@ def assign_role(user: User, *, actor, role_code: str, region, organisation=None)
     if user.kind != AccountKind.STAFF:
         raise ValidationError({"role": [_("只有工作人员账户可以授予角色")]})
     assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, region=region, organisation=organisation)
+    user.forget_access()
     if created:
         record(actor=actor, action="accounts.role.assign", target=user,
                after={"role": role.code, "region": region.key, "organisation": organisation.key if organisation else None})
@@ -107,3 +108,4 @@ def revoke_role(assignment: RoleAssignment, *, actor) -> None:
     record(actor=actor, action="accounts.role.revoke", target=assignment.user,
            before={"role": assignment.role.code, "region": assignment.region.key})
     assignment.delete()
+    assignment.user.forget_access()

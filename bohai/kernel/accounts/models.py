@@ -68,8 +68,17 @@ class User(AbstractUser):
 
     @property
     def needs_two_factor(self) -> bool:
-        """Administrators and auditors must use TOTP."""
-        return self.is_superuser or self.role_assignments.filter(role__requires_two_factor=True).exists()
+        """Administrators and auditors must use TOTP. Asked by the middleware and the API's session check on
+        every request: answered once per loaded user (each request loads its own)."""
+        if "_needs_two_factor" not in self.__dict__:
+            self.__dict__["_needs_two_factor"] = self.is_superuser or self.role_assignments.filter(
+                role__requires_two_factor=True).exists()
+        return self.__dict__["_needs_two_factor"]
+
+    def forget_access(self) -> None:
+        """Drop what this loaded user remembers of its roles (after a role is assigned or revoked)."""
+        for memo in ("_needs_two_factor", "_scope_cache", "_role_perm_cache", "_perm_cache"):
+            self.__dict__.pop(memo, None)
 
     def scopes_for(self, permission: str) -> list[tuple[str, str | None]]:
         """(region path, organisation path or None) of each assignment granting `permission`."""

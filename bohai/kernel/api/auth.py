@@ -63,7 +63,7 @@ class StaffSession(SessionAuth):
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
-        if user and user.needs_two_factor and not request.session.get("two_factor_passed"):
+        if user and not request.session.get("two_factor_passed") and user.needs_two_factor:
             return None
         return user
 
