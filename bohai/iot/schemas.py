@@ -3,6 +3,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import BaseModel
 
 from .presenting import is_online
 
@@ -141,7 +142,10 @@ class ProvisionIn(Schema):
     enterprise_code: str = ""
 
 
-class DeviceMessage(Schema):
+class DeviceMessage(BaseModel):
+    """Input only, so a plain pydantic model: ninja's Schema wraps every nested object in a validator that
+    reads Django objects, a fifth of a batch's validation time for nothing here."""
+
     ts: Any = Field(None, description="ISO 8601（无时区按北京时间）或 Unix 秒/毫秒；缺省为接收时间")
     values: dict[str, Any] = Field(..., description="指标编码 → 数值")
 
@@ -150,7 +154,7 @@ class BatchReading(DeviceMessage):
     device: str = Field(..., description="设备编码")
 
 
-class BatchIn(Schema):
+class BatchIn(BaseModel):
     readings: list[BatchReading]
 
 
