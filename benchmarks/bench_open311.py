@@ -360,31 +360,7 @@ def report(results: dict, args) -> None:
               f"{result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms "
               f"({result['created_in_window']:,} created in {result['window_seconds']:.1f} s; answers "
               f"{result['statuses']}; stored {result['stored']})")
-        if "server_cpu_ms_per_report" in result:
-            cpu = result["server_cpu_ms_per_report"] + result.get("database_cpu_ms_per_report", 0)
-            print(f"[{engine}] CPU per report in the window: server {result['server_cpu_ms_per_report']:.1f} ms, database "
-                  f"{result.get('database_cpu_ms_per_report', 0):.1f} ms ({result['cores_busy']:.2f} cores busy; "
-                  f"load average {result['load_average_in_window']}): 2 free cores would allow at most "
-                  f"{2000 / cpu:,.0f} reports/s")
-        if "profile" in result:
-            print(f"[{engine}] one report alone: {result['profile']['ms_per_request']:.1f} ms "
-                  f"({result['profile']['cpu_ms_per_request']:.1f} ms CPU), {result['profile']['sql_per_request']:.0f} SQL "
-                  f"statements")
-        rate, p95 = result["per_second"], result["p95_ms"]
-        summary.append(harness.figure(f"reports/s, {result['clients']} clients, {engine}", rate, "/s",
-                                      f">= {GOAL_PER_SECOND}", rate / GOAL_PER_SECOND, rate >= GOAL_PER_SECOND))
-        summary.append(harness.figure(f"p95 latency, {engine}", p95, "ms", f"< {GOAL_P95_MS} ms", GOAL_P95_MS / p95,
-                                      p95 < GOAL_P95_MS))
-        summary.append(harness.figure(f"p50 latency, {engine}", result["p50_ms"], "ms"))
-        if "server_cpu_ms_per_report" in result:
-            cpu = result["server_cpu_ms_per_report"] + result.get("database_cpu_ms_per_report", 0)
-            summary.append(harness.figure(f"CPU per report (server + database), {engine}", cpu, "ms"))
-            summary.append(harness.figure(f"ceiling on 2 free cores (2000 ÷ CPU ms), {engine}", 2000 / cpu, "/s",
-                                          f">= {GOAL_PER_SECOND}", 2000 / cpu / GOAL_PER_SECOND,
-                                          2000 / cpu >= GOAL_PER_SECOND))
-        if "profile" in result:
-            summary.append(harness.figure(f"one report in one thread, CPU, {engine}",
-                                          result["profile"]["cpu_ms_per_request"], "ms"))
+        summary += http_load.report_cpu_and_figures(result, engine, "report", GOAL_PER_SECOND, GOAL_P95_MS)
     done = {e: r for e, r in results.items() if r}
     if "sqlite" in done and "postgres" in done and done["sqlite"]["per_second"]:
         summary.append(harness.figure("PostgreSQL ÷ SQLite reports/s", done["postgres"]["per_second"]

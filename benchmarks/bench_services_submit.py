@@ -356,31 +356,7 @@ def report(results: dict, args) -> None:
               f"({result['created_in_window']:,} created in {result['window_seconds']:.1f} s; answers {result['statuses']}; "
               f"{result['applications_stored']['applications']:,} stored, "
               f"{result['applications_stored']['with_identity_card_from_library']:,} with the identity card from the library)")
-        if "server_cpu_ms_per_submission" in result:
-            cpu = result["server_cpu_ms_per_submission"] + result.get("database_cpu_ms_per_submission", 0)
-            print(f"[{engine}] CPU per submission in the window: server {result['server_cpu_ms_per_submission']:.1f} ms, "
-                  f"database {result.get('database_cpu_ms_per_submission', 0):.1f} ms ({result['cores_busy']:.2f} cores "
-                  f"busy; load average {result['load_average_in_window']}): 2 free cores would allow at most "
-                  f"{2000 / cpu:,.0f} submissions/s")
-        if "profile" in result:
-            print(f"[{engine}] one submission alone: {result['profile']['ms_per_request']:.1f} ms "
-                  f"({result['profile']['cpu_ms_per_request']:.1f} ms CPU), {result['profile']['sql_per_request']:.0f} SQL "
-                  f"statements")
-        rate, p95 = result["per_second"], result["p95_ms"]
-        summary.append(harness.figure(f"submissions/s, {result['clients']} clients, {engine}", rate, "/s",
-                                      f">= {GOAL_PER_SECOND}", rate / GOAL_PER_SECOND, rate >= GOAL_PER_SECOND))
-        summary.append(harness.figure(f"p95 latency, {engine}", p95, "ms", f"< {GOAL_P95_MS} ms", GOAL_P95_MS / p95,
-                                      p95 < GOAL_P95_MS))
-        summary.append(harness.figure(f"p50 latency, {engine}", result["p50_ms"], "ms"))
-        if "server_cpu_ms_per_submission" in result:
-            cpu = result["server_cpu_ms_per_submission"] + result.get("database_cpu_ms_per_submission", 0)
-            summary.append(harness.figure(f"CPU per submission (server + database), {engine}", cpu, "ms"))
-            summary.append(harness.figure(f"ceiling on 2 free cores (2000 ÷ CPU ms), {engine}", 2000 / cpu, "/s",
-                                          f">= {GOAL_PER_SECOND}", 2000 / cpu / GOAL_PER_SECOND,
-                                          2000 / cpu >= GOAL_PER_SECOND))
-        if "profile" in result:
-            summary.append(harness.figure(f"one submission in one thread, CPU, {engine}",
-                                          result["profile"]["cpu_ms_per_request"], "ms"))
+        summary += http_load.report_cpu_and_figures(result, engine, "submission", GOAL_PER_SECOND, GOAL_P95_MS)
     harness.print_summary(summary)
     command = "python benchmarks/bench_services_submit.py " + " ".join(sys.argv[1:])
     path = harness.write_results(NAME, command.strip(), summary, {"results": results})

@@ -186,3 +186,41 @@ def run_load(port: int, url_path: str, requests: list, clients: int, warmup: flo
         "mean_ms": round(sum(ok) / len(ok) * 1000, 2) if ok else None,
         "first_failures": failures,
     }
+
+
+# Reporting ---------------------------------------------------------------------------------------
+
+def report_cpu_and_figures(result: dict, engine: str, per: str, goal_per_second: float, goal_p95_ms: float) -> list:
+    """Print the server's CPU per request and the single-request profile; the figures every load benchmark
+    reports (rate, p95 and p50 against the goals, CPU per request, the ceiling 2 free cores would allow).
+    `per` names a request as the result's keys do ("report": server_cpu_ms_per_report …)."""
+    import harness
+
+    plural = f"{per}s"
+    if f"server_cpu_ms_per_{per}" in result:
+        server, database = result[f"server_cpu_ms_per_{per}"], result.get(f"database_cpu_ms_per_{per}", 0)
+        print(f"[{engine}] CPU per {per} in the window: server {server:.1f} ms, database {database:.1f} ms "
+              f"({result['cores_busy']:.2f} cores busy; load average {result['load_average_in_window']}): "
+              f"2 free cores would allow at most {2000 / (server + database):,.0f} {plural}/s")
+    if "profile" in result:
+        profile = result["profile"]
+        print(f"[{engine}] one {per} alone: {profile['ms_per_request']:.1f} ms ({profile['cpu_ms_per_request']:.1f} ms "
+              f"CPU), {profile['sql_per_request']:.0f} SQL statements")
+    rate, p95 = result["per_second"], result["p95_ms"]
+    figures = [
+        harness.figure(f"{plural}/s, {result['clients']} clients, {engine}", rate, "/s", f">= {goal_per_second}",
+                       rate / goal_per_second, rate >= goal_per_second),
+        harness.figure(f"p95 latency, {engine}", p95, "ms", f"< {goal_p95_ms} ms", goal_p95_ms / p95, p95 < goal_p95_ms),
+        harness.figure(f"p50 latency, {engine}", result["p50_ms"], "ms"),
+    ]
+    if f"server_cpu_ms_per_{per}" in result:
+        cpu = result[f"server_cpu_ms_per_{per}"] + result.get(f"database_cpu_ms_per_{per}", 0)
+        figures += [
+            harness.figure(f"CPU per {per} (server + database), {engine}", cpu, "ms"),
+            harness.figure(f"ceiling on 2 free cores (2000 ÷ CPU ms), {engine}", 2000 / cpu, "/s",
+                           f">= {goal_per_second}", 2000 / cpu / goal_per_second, 2000 / cpu >= goal_per_second),
+        ]
+    if "profile" in result:
+        figures.append(harness.figure(f"one {per} in one thread, CPU, {engine}", result["profile"]["cpu_ms_per_request"],
+                                      "ms"))
+    return figures
