@@ -391,17 +391,30 @@ class Rectification(models.Model):
         return f"{self.review} · {self.get_status_display()}"
 
 
-class ServiceMonthlyFigures(models.Model):
-    """The settled measures of the applications submitted in one month (first day, Beijing time), of one
-    item, handled in one region by one unit: what the statistics dashboard adds up instead of scanning
-    every application. Kept by the job `services.refresh_monthly_figures` (bohai/services/statistics_rollup.py);
-    `overdue` depends on the moment and is always counted live."""
+class MonthlyCounts(models.Model):
+    """The key of the statistics' counts ahead: the month of submission (first day, Beijing time), the item,
+    the handling region and the unit, each row scoped like the applications it counts."""
 
     month = models.DateField(_("提交月份"))
     item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("事项"))
     region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", verbose_name=_("办理地"))
     organisation = models.ForeignKey("organisations.Organisation", null=True, blank=True, on_delete=models.CASCADE,
                                      related_name="+", verbose_name=_("承办机构"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"region": "region", "organisation": "organisation"}
+
+    class Meta:
+        abstract = True
+        ordering = ["month", "item", "region", "organisation"]
+
+
+class ServiceMonthlyFigures(MonthlyCounts):
+    """The settled measures of the applications submitted in one month, of one item, handled in one region by
+    one unit: what the statistics dashboard adds up instead of scanning every application. Kept by the job
+    `services.refresh_monthly_figures` (bohai/services/statistics_rollup.py); `overdue` depends on the moment
+    and is always counted live."""
+
     submitted = models.PositiveIntegerField(_("申请量"), default=0)
     accepted = models.PositiveIntegerField(_("受理"), default=0)
     completed = models.PositiveIntegerField(_("办结"), default=0)
@@ -420,11 +433,7 @@ class ServiceMonthlyFigures(models.Model):
     rated_4 = models.PositiveIntegerField(_("满意"), default=0)
     rated_5 = models.PositiveIntegerField(_("非常满意"), default=0)
 
-    objects = ScopedQuerySet.as_manager()
-    scope_fields = {"region": "region", "organisation": "organisation"}
-
-    class Meta:
-        ordering = ["month", "item", "region", "organisation"]
+    class Meta(MonthlyCounts.Meta):
         indexes = [models.Index(fields=["month"], name="services_figures_month")]
         verbose_name = _("政务服务月度统计")
         verbose_name_plural = _("政务服务月度统计")
@@ -449,17 +458,12 @@ class ServiceFiguresMonth(models.Model):
         return f"{self.month:%Y-%m} @ {self.computed_at:%Y-%m-%d %H:%M}"
 
 
-class ServiceMonthlyRectifications(models.Model):
+class ServiceMonthlyRectifications(MonthlyCounts):
     """The rectifications of the bad reviews of the applications submitted in one month, of one item, handled
     in one region by one unit (the application's, as in ServiceMonthlyFigures), by status as of the count:
     counted again in full on every run of `services.refresh_monthly_figures`, so at most five minutes old
     whatever the month (`overdue`: open and past the due date at the count)."""
 
-    month = models.DateField(_("提交月份"))
-    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("事项"))
-    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", verbose_name=_("办理地"))
-    organisation = models.ForeignKey("organisations.Organisation", null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="+", verbose_name=_("承办机构"))
     total = models.PositiveIntegerField(_("整改总数"), default=0)
     open = models.PositiveIntegerField(_("整改中"), default=0)
     overdue = models.PositiveIntegerField(_("整改逾期"), default=0)
@@ -467,11 +471,7 @@ class ServiceMonthlyRectifications(models.Model):
     closed = models.PositiveIntegerField(_("已办结"), default=0)
     answered_on_time = models.PositiveIntegerField(_("按时反馈"), default=0)
 
-    objects = ScopedQuerySet.as_manager()
-    scope_fields = {"region": "region", "organisation": "organisation"}
-
-    class Meta:
-        ordering = ["month", "item", "region", "organisation"]
+    class Meta(MonthlyCounts.Meta):
         indexes = [models.Index(fields=["month"], name="services_rect_figures_month")]
         verbose_name = _("差评整改月度统计")
         verbose_name_plural = _("差评整改月度统计")
