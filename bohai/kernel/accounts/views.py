@@ -211,7 +211,7 @@ def account(request):
     sign_in_history = AuditRecord.objects.filter(
         target_type="accounts.user", target_id=str(user.pk),
         action__in=["accounts.login", "accounts.login_failed", "accounts.locked"],
-    ).order_by("-seq")[:8]
+    ).order_by("-id")[:8]
     return render(request, "accounts/me.html", {
         "assignments": user.role_assignments.select_related("role", "region", "organisation").order_by("role__name"),
         "sign_in_history": sign_in_history,

@@ -96,7 +96,7 @@ def test_a_coarser_grid_replaces_the_finer_one(demo_grid):
     actions.build_demo_grid(actor=SYSTEM, cell_metres=DEMO_CELL_METRES * 2)
     coarse = Region.objects.filter(level=Level.GRID).count()
     assert coarse < fine / 2
-    entry = AuditRecord.objects.order_by("-seq").first()
+    entry = AuditRecord.objects.order_by("-id").first()
     assert entry.action == "regions.build_demo_grid" and entry.after["removed"] > 0
 
 
@@ -104,7 +104,7 @@ def test_build_writes_one_summary_audit_record(cangzhou):
     before = AuditRecord.objects.count()
     actions.build_demo_grid(actor=SYSTEM, cell_metres=2000)
     assert AuditRecord.objects.count() == before + 1
-    entry = AuditRecord.objects.order_by("-seq").first()
+    entry = AuditRecord.objects.order_by("-id").first()
     assert set(entry.after["counties"]) == {"130902", "130903"}
     assert entry.after["created"] == Region.objects.filter(is_demo=True).count()
 

@@ -160,7 +160,7 @@ def test_a_county_officer_imports_only_under_their_county(cangzhou, make_user):
     # Outside the scope reads as absent, as in the API.
     assert "不存在" in _errors(report)[3][1]
     assert not Region.objects.filter(key="130902101").exists()
-    assert AuditRecord.objects.order_by("-seq").first().actor_id == officer.pk
+    assert AuditRecord.objects.order_by("-id").first().actor_id == officer.pk
 
 
 def test_load_divisions_command_imports_a_file(cangzhou, tmp_path, capsys):
@@ -171,4 +171,4 @@ def test_load_divisions_command_imports_a_file(cangzhou, tmp_path, capsys):
     assert "新增 3" in output.out
     assert "第 4 行 parent_key" in output.err
     assert Region.objects.filter(level=Level.GRID).count() == 1
-    assert AuditRecord.objects.order_by("-seq").first().channel == "cli"
+    assert AuditRecord.objects.order_by("-id").first().channel == "cli"

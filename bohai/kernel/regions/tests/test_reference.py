@@ -88,7 +88,7 @@ def test_load_writes_one_summary_audit_record(db):
     before = AuditRecord.objects.count()
     actions.load_reference_divisions("130900", actor=SYSTEM)
     assert AuditRecord.objects.count() == before + 1
-    entry = AuditRecord.objects.order_by("-seq").first()
+    entry = AuditRecord.objects.order_by("-id").first()
     assert entry.action == "regions.load_reference_divisions"
     assert entry.actor_label == SYSTEM
     assert entry.after["created"] == 20
