@@ -441,7 +441,7 @@ class World:
         return self._officer_cache[key]
 
     def unit(self, function: str, region: Region) -> Organisation | None:
-        """organisations.actions.counterpart, answered from memory."""
+        """organisations.directory.counterpart, answered from this plan's own map."""
         if (function, region.pk) not in self._units:
             keys = region.path.strip("/").split("/")[::-1]
             self._units[(function, region.pk)] = next(

@@ -6,7 +6,7 @@ from bohai.kernel.audit.recording import record
 from bohai.kernel.audit.service import service_action
 from bohai.kernel.crypto.fields import blind_index
 from bohai.kernel.identities.validators import mask_resident_id
-from bohai.kernel.organisations.actions import counterpart
+from bohai.kernel.organisations.directory import counterpart
 
 from .models import License, LicenseStatus, LicenseType
 

@@ -459,7 +459,7 @@ class World:
 
     def place(self, item: ServiceItem, applicant) -> tuple[Region, Organisation | None]:
         """Where the application is handled and by which unit: processes.handling_region and
-        organisations.actions.counterpart, answered from memory."""
+        organisations.directory.counterpart, answered from this plan's own map."""
         key = ("county" in item.levels, applicant.region_id)
         if key not in self._regions:
             self._regions[key] = self._handling_region("county" in item.levels, applicant.region)

@@ -18,6 +18,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -69,8 +70,6 @@ class PrivateCluster:
     def restart(self, pause: float = 0.0, mode: str = "immediate") -> None:
         """Stop (immediate: every backend killed, nothing flushed, as in a crash) and start again; the
         server replays its write-ahead log on the way up."""
-        import time
-
         self.stop(mode)
         time.sleep(pause)
         self.start()

@@ -5,7 +5,6 @@ from bohai.kernel.audit.service import service_action
 from bohai.kernel.regions.models import Level, Region
 
 from . import reference
-from .directory import counterpart  # noqa: F401 (where other systems have always found it)
 from .models import Organisation, OrganisationKind, Position
 
 

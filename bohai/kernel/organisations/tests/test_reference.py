@@ -1,7 +1,8 @@
 import pytest
 
 from bohai.kernel.audit.models import AuditRecord
-from bohai.kernel.organisations.actions import counterpart, load_reference_organisations
+from bohai.kernel.organisations.actions import load_reference_organisations
+from bohai.kernel.organisations.directory import counterpart
 from bohai.kernel.organisations.models import Organisation, OrganisationKind, Position
 from bohai.kernel.regions.actions import load_reference_divisions
 from bohai.kernel.regions.models import Region
