@@ -4,6 +4,9 @@ Called by the ingestion pipeline with each batch's newly stored readings. It mus
 
 - readings that no rule concerns cost one dict look-up each (rules are cached and indexed by
   subject kind, type and metric);
+- readings that only value rules concern (thresholds, ranges, "no data") and that breach none of
+  them are screened out in one pass: they matter only to a subject that already has an open alarm
+  or breaches in the same batch, and only those subjects are grouped and walked reading by reading;
 - per batch, at most three queries whatever its size: the previous readings that rates and
   combinations need, the open alarms of the batch's subjects, and one upsert of the last readings;
 - alarms are written only when a condition changes (raise, clear), plus one UPDATE per batch
@@ -12,11 +15,12 @@ Called by the ingestion pipeline with each batch's newly stored readings. It mus
 Readings are taken in time order per subject, so one batch may open and clear an alarm.
 """
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from operator import attrgetter
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -31,10 +35,13 @@ from .models import OPEN_STATES, Alarm, ClearedHow, ConditionKind, SubjectMetric
 from .ruleset import active_rules
 
 QUERY_CHUNK = 2000
+# How often a kept last reading is written: "no data" rules read the stored states (see lastseen), rates and
+# combinations fall back on them only for subjects this process has not seen since it started.
+NO_DATA_STATE_INTERVAL = timedelta(seconds=30)
+HISTORY_STATE_INTERVAL = timedelta(minutes=10)
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(NamedTuple):  # a tuple: built for every ingested reading, at a third of a dataclass's cost
     subject_kind: str
     subject_id: int
     subject_type: str
@@ -108,16 +115,20 @@ def evaluate(observations: Sequence[Observation], *, now: datetime | None = None
     index = active_rules()
     if not index.rules:
         return outcome
-    batches = _match(observations, index)
-    if not batches:
+    batches, quiet = _match(observations, index)
+    if not batches and not quiet:
         return outcome
-    outcome.matched = sum(len(batch.readings) for batch in batches.values())
+    outcome.matched = sum(len(batch.readings) for batch in batches.values()) + len(quiet)
     now = now or timezone.now()
     # Inside the caller's transaction no savepoint of our own: two round trips per batch saved. An error
     # still rolls back everything up to the caller's savepoint (the ingestion pipeline holds one).
     with transaction.atomic(savepoint=False):
+        open_alarms = _open_alarms({*batches, *(key for key, _observation, _rules in quiet)})
+        _join_quiet_readings(batches, quiet, open_alarms)
+        if not batches:
+            return outcome
+        _settle(batches)
         history = _history(batches)
-        open_alarms = _open_alarms(batches)
         _store_last_readings(batches, now)
         episodes = [episode for key, batch in batches.items() for rule in batch.rules
                     for episode in _episodes(rule, key, batch, history, open_alarms.get((rule.id, *key)))]
@@ -125,23 +136,70 @@ def evaluate(observations: Sequence[Observation], *, now: datetime | None = None
     return outcome
 
 
-def _match(observations, index) -> dict[tuple[str, int], _SubjectBatch]:
+def _match(observations, index) -> tuple[dict[tuple[str, int], _SubjectBatch], list]:
+    """The readings that must be walked, grouped by subject, and apart the quiet ones: readings that only
+    screenable rules concern and that breach none of them."""
     batches: dict[tuple[str, int], _SubjectBatch] = {}
-    matching = index.matching
+    quiet = []
+    matching, screens = index.matching, _screens(index)
     for observation in observations:
         rules = matching(observation.subject_kind, observation.subject_type, observation.subject_id, observation.metric)
         if not rules:
             continue
         key = (observation.subject_kind, observation.subject_id)
-        batch = batches.get(key)
-        if batch is None:
-            batch = batches[key] = _SubjectBatch(observation.subject_type)
-        batch.readings.append(observation)
-        batch.rule_sets[id(rules)] = rules
+        value = observation.value
+        for rule in rules:
+            screen = screens[rule.id]
+            if screen is None or screen(value):
+                _add_reading(batches, key, observation, rules)
+                break
+        else:
+            quiet.append((key, observation, rules))
+    return batches, quiet
+
+
+def _add_reading(batches, key, observation: Observation, rules) -> None:
+    batch = batches.get(key)
+    if batch is None:
+        batch = batches[key] = _SubjectBatch(observation.subject_type)
+    batch.readings.append(observation)
+    batch.rule_sets[id(rules)] = rules
+
+
+def _join_quiet_readings(batches, quiet: list, open_alarms: dict) -> None:
+    """A quiet reading still counts where its subject is walked anyway or has an open alarm: it may clear it."""
+    if not quiet:
+        return
+    alarmed = {(kind, subject_id) for _rule_id, kind, subject_id in open_alarms}
+    for key, observation, rules in quiet:
+        if key in batches or key in alarmed:
+            _add_reading(batches, key, observation, rules)
+
+
+def _settle(batches) -> None:
     unions = {}
     for batch in batches.values():
         batch.settle(unions)
-    return batches
+
+
+def _screens(index) -> dict[int, Callable[[float], bool] | None]:
+    """Per rule: a test that says whether a reading could change anything by itself (None: always walk).
+    Value kinds: does it breach. "No data": never (a reading only clears an open alarm), unless the
+    subjects' system cannot say when they last reported, so that each newest reading must be kept."""
+    screens = index.screens
+    if len(screens) != len(index.rules):
+        for rule in index.rules.values():
+            if rule.breaches is not None:
+                screens[rule.id] = rule.breaches
+            elif rule.kind == ConditionKind.NO_DATA and subjects.last_heard_of(rule.subject_kind) is not None:
+                screens[rule.id] = _never
+            else:
+                screens[rule.id] = None
+    return screens
+
+
+def _never(_value: float) -> bool:
+    return False
 
 
 # Reading and writing the batch's context ------------------------------------------------------
@@ -196,9 +254,9 @@ def _datetime_writer():
     return connection.ops.adapt_datetimefield_value
 
 
-def _open_alarms(batches) -> dict[tuple[int, str, int], int]:
+def _open_alarms(keys) -> dict[tuple[int, str, int], int]:
     by_kind: dict[str, list[int]] = {}
-    for kind, subject_id in batches:
+    for kind, subject_id in keys:
         by_kind.setdefault(kind, []).append(subject_id)
     table = connection.ops.quote_name(Alarm._meta.db_table)
     found = {}
@@ -215,22 +273,24 @@ def _open_alarms(batches) -> dict[tuple[int, str, int], int]:
 
 def _store_last_readings(batches, now: datetime) -> None:
     """Upsert the newest reading of each subject's metrics that rates, combinations and "no data" rules
-    need, when its state is due (see lastseen); an older reading never overwrites a newer one. Metrics
-    that only thresholds watch are not stored. This process remembers the readings once it commits."""
-    latest: dict[tuple[str, int, str], tuple[Observation, str, bool]] = {}
-    kept_by_rules: dict[int, frozenset[str]] = {}
+    need, when its state is due (see lastseen and the intervals above); an older reading never overwrites a
+    newer one. Metrics that only thresholds watch are not stored. This process remembers the readings once
+    it commits."""
+    latest: dict[tuple[str, int, str], tuple[Observation, str, timedelta | None]] = {}
+    kept_by_rules: dict[int, dict[str, timedelta]] = {}
     for (kind, subject_id), batch in batches.items():
         kept = kept_by_rules.get(id(batch.rules))
         if kept is None:
             kept = kept_by_rules[id(batch.rules)] = _kept_metrics(batch.rules)
         for metric, readings in batch.by_metric.items():  # each in time order: the last one is the newest
-            latest[(kind, subject_id, metric)] = (readings[-1], batch.subject_type, metric in kept)
+            latest[(kind, subject_id, metric)] = (readings[-1], batch.subject_type, kept.get(metric))
         if ANY_METRIC in kept:  # "no data" on any metric: the subject's newest reading is enough
             newest = batch.readings[-1]
-            latest[(kind, subject_id, newest.metric)] = (newest, batch.subject_type, True)
+            latest[(kind, subject_id, newest.metric)] = (newest, batch.subject_type, kept[ANY_METRIC])
     due = last_readings.due_for_writing
-    written = [(key, reading.ts) for key, (reading, _type, kept) in latest.items() if kept and due(key, reading.ts)]
-    seen = [(key, reading.ts, reading.value) for key, (reading, _type, _kept) in latest.items()]
+    written = [(key, reading.ts) for key, (reading, _type, interval) in latest.items()
+               if interval is not None and due(key, reading.ts, interval)]
+    seen = [(key, reading.ts, reading.value) for key, (reading, _type, _interval) in latest.items()]
     transaction.on_commit(functools.partial(last_readings.remember, seen, written))
     if not written:
         return
@@ -245,15 +305,19 @@ def _store_last_readings(batches, now: datetime) -> None:
             cursor.executemany(_upsert_statement("VALUES (%s, %s, %s, %s, %s, %s, %s)"), rows)
 
 
-def _kept_metrics(rules: list[CompiledRule]) -> frozenset[str]:
-    """Metrics whose last reading must be stored: those of rates and combinations, and of "no data" rules
-    whose subjects' system cannot say itself when they last reported."""
-    kept = set()
+def _kept_metrics(rules: list[CompiledRule]) -> dict[str, timedelta]:
+    """Metrics whose last reading must be stored, and how often: those of "no data" rules whose subjects'
+    system cannot say itself when they last reported (the sweep reads the states), and those of rates and
+    combinations (a fallback for subjects this process has not seen)."""
+    kept: dict[str, timedelta] = {}
     for rule in rules:
-        if rule.needs_history or (rule.kind == ConditionKind.NO_DATA and
-                                  subjects.last_heard_of(rule.subject_kind) is None):
-            kept.update(rule.listens_to)
-    return frozenset(kept)
+        if rule.kind == ConditionKind.NO_DATA and subjects.last_heard_of(rule.subject_kind) is None:
+            kept.update(dict.fromkeys(rule.listens_to, NO_DATA_STATE_INTERVAL))
+    for rule in rules:
+        if rule.needs_history:
+            for metric in rule.listens_to:
+                kept.setdefault(metric, HISTORY_STATE_INTERVAL)
+    return kept
 
 
 _POSTGRES_ROWS = ("SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::varchar[], "

@@ -3,8 +3,10 @@
 Rates of change and combinations compare a reading with the previous one; reading that from the
 database for every batch would cost about as much as storing the points. So each process keeps the
 last reading it evaluated (after its transaction commits) and asks the database only for keys it has
-not seen. It also remembers when it last wrote a key, and writes a key's state at most every
-WRITE_INTERVAL: "no data" detection reads those states, with that much lag at worst.
+not seen. It also remembers when it last wrote a key, and writes a key's state at most once per
+interval the evaluation asks for: 30 seconds where "no data" detection reads the states (that much
+lag at worst), 10 minutes where they only stand in for this memory after a restart (a rate is then
+taken over a longer interval once).
 
 With several ingestion workers sharing a device's readings, a worker may compare with a reading
 older than the newest one another worker stored: the rate is then taken over a longer interval.
@@ -26,9 +28,9 @@ class LastReadings:
     def get(self, key: Key) -> tuple[datetime, float] | None:
         return self.last.get(key)
 
-    def due_for_writing(self, key: Key, ts: datetime) -> bool:
+    def due_for_writing(self, key: Key, ts: datetime, interval: timedelta = WRITE_INTERVAL) -> bool:
         written = self.written.get(key)
-        return written is None or ts - written >= WRITE_INTERVAL
+        return written is None or ts - written >= interval
 
     def remember(self, seen: Iterable[tuple[Key, datetime, float]], written: Iterable[tuple[Key, datetime]]) -> None:
         if len(self.last) > MAX_KEYS:

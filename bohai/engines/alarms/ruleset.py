@@ -27,6 +27,7 @@ class RuleIndex:
     by_type: dict[tuple[str, str, str], tuple[CompiledRule, ...]]
     by_subject: dict[tuple[str, int, str], tuple[CompiledRule, ...]]
     _memo: dict = field(default_factory=dict)
+    screens: dict = field(default_factory=dict)  # rule id -> the evaluation's screening test (filled there)
 
     def matching(self, subject_kind: str, subject_type: str, subject_id: int, metric: str) -> tuple[CompiledRule, ...]:
         """The rules a reading of `metric` from this subject concerns (memoised per kind, type and metric)."""

@@ -64,7 +64,7 @@ def test_last_readings_are_stored_only_for_what_rates_and_no_data_rules_need(dev
     assert SubjectMetricState.objects.get(subject_id=7).last_value == 1.5
 
 
-def test_the_process_remembers_committed_readings_and_writes_states_at_most_every_30_seconds(
+def test_the_process_remembers_committed_readings_and_writes_rate_states_at_most_every_10_minutes(
         devices, rule_for, django_assert_num_queries, django_capture_on_commit_callbacks):
     rule_for(name="陡变", metric="level", kind="rate_above", threshold=1.0)
     with django_capture_on_commit_callbacks(execute=True):
@@ -75,8 +75,33 @@ def test_the_process_remembers_committed_readings_and_writes_states_at_most_ever
             evaluate([Observation(KIND, 7, "manhole_cover", "level", T0 + timedelta(seconds=10), 1.1)])
     state = SubjectMetricState.objects.get()
     assert (state.last_value, state.last_ts) == (1.0, T0)
-    evaluate([reading(7, "level", 2.5, minute=1)])  # 1.4 in 50 s since the remembered 1.1 at 10 s
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate([reading(7, "level", 2.5, minute=1)])  # 1.4 in 50 s since the remembered 1.1 at 10 s
     assert Alarm.objects.get().message.startswith("陡变：level 每分钟变化 1.68")
+    state.refresh_from_db()
+    assert state.last_ts == T0  # the stored state only stands in for memory after a restart: not due yet
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate([reading(7, "level", 2.6, minute=10)])
+    state.refresh_from_db()
+    assert (state.last_value, state.last_ts) == (2.6, T0 + timedelta(minutes=10))
+
+
+def test_no_data_states_are_written_every_30_seconds_where_the_subjects_system_keeps_no_time(
+        devices, rule_for, django_capture_on_commit_callbacks):
+    rule_for(name="离线", metric="", kind="no_data", threshold=None, minutes=10)
+    for seconds, expected in ((0, 0), (20, 0), (40, 40)):
+        with django_capture_on_commit_callbacks(execute=True):
+            evaluate([Observation(KIND, 7, "manhole_cover", "tilt", T0 + timedelta(seconds=seconds), 1.0)])
+        assert SubjectMetricState.objects.get().last_ts == T0 + timedelta(seconds=expected)
+
+
+def test_quiet_readings_count_where_their_subject_breaches_in_the_same_batch(devices, rule_for):
+    rule_for(hysteresis=1.0)
+    rule_for(name="水压过低", metric="pressure", kind="below", threshold=0.2)
+    outcome = evaluate([reading(7, "tilt", 20, minute=0), reading(7, "pressure", 0.5, minute=0),
+                        reading(7, "tilt", 10, minute=1), reading(8, "tilt", 3, minute=1)])
+    assert len(outcome.raised) == 1 and len(outcome.cleared) == 1 and outcome.matched == 4
+    assert only_alarm().state == AlarmState.CLEARED and only_alarm().subject_id == 7
 
 
 def test_alarm_clears_automatically_and_a_later_breach_opens_a_new_one(devices, rule_for):
