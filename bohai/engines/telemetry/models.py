@@ -14,6 +14,9 @@ class Series(models.Model):
     source_id = models.BigIntegerField(_("数据源"), db_index=False)
     metric = models.CharField(_("指标"), max_length=40)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # Raw readings before this moment may have been deleted by retention (the rollups keep them): a chart of a
+    # range that starts earlier reads the rollups.
+    raw_purged_before = models.DateTimeField(_("原始数据保留起点"), null=True, blank=True)
 
     class Meta:
         ordering = ["source_id", "metric"]

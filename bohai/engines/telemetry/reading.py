@@ -13,11 +13,14 @@ EXPORT_CHUNK = 5_000
 
 
 def query(series_id: int, start: datetime, end: datetime, budget: int) -> QueryResult:
+    """The finest resolution whose points in the range fit the budget. Rollups are counted only where the range
+    holds more buckets than the budget: a cold store pays for the rows it answers with, not for counting."""
     if _raw_fits(series_id, start, end, budget):
         return QueryResult("raw", [(ts, value, value, value, 1) for ts, value in _raw(series_id, start, end)])
     for resolution in ("minute", "hour"):
         first = _bucket_floor(start, resolution)
-        if _count_at_most(ROLLUP_TABLES[resolution], "bucket", series_id, first, end, budget + 1) <= budget:
+        if _buckets_between(first, end, resolution) <= budget or \
+                _count_at_most(ROLLUP_TABLES[resolution], "bucket", series_id, first, end, budget + 1) <= budget:
             return QueryResult(resolution, _rollup(resolution, series_id, first, end))
     first = _bucket_floor(start, "day")
     days = _rollup("day", series_id, first, end)
@@ -27,19 +30,23 @@ def query(series_id: int, start: datetime, end: datetime, budget: int) -> QueryR
 
 
 def _raw_fits(series_id: int, start: datetime, end: datetime, budget: int) -> bool:
-    """Whether the raw readings of the whole minutes the range touches fit the budget and are all there: their
-    minute rollups count as many readings as the raw table holds (after `purge_raw` they count more)."""
+    """Whether the raw readings of the whole minutes the range touches fit the budget and are all there: none of
+    the range lies before the series' retention horizon (`purge_raw`). One statement, an index range of at most
+    budget + 1 entries."""
     first, last = _bucket_floor(start, "minute"), _bucket_floor(end, "minute")
     if last < end:
         last += timedelta(minutes=1)
-    readings = _count_at_most("telemetry_reading", "ts", series_id, first, last, budget + 1)
-    if readings > budget:
-        return False
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(count), 0) FROM (SELECT count FROM telemetry_minute WHERE series_id = %s "
-                       "AND bucket >= %s AND bucket < %s LIMIT %s) AS bounded",
-                       [series_id, _database_time(first), _database_time(last), budget + 1])
-        return cursor.fetchone()[0] == readings
+        cursor.execute(f"SELECT (SELECT {_time('raw_purged_before')} FROM telemetry_series WHERE id = %s), count(*) "
+                       "FROM (SELECT 1 FROM telemetry_reading WHERE series_id = %s AND ts >= %s AND ts < %s LIMIT %s) "
+                       "AS bounded", [series_id, series_id, _database_time(first), _database_time(last), budget + 1])
+        purged_before, readings = cursor.fetchone()
+    return readings <= budget and (purged_before is None or _time_parser()(purged_before) <= first)
+
+
+def _buckets_between(first: datetime, end: datetime, resolution: str) -> int:
+    """The most buckets of `resolution` a range starting on a bucket boundary can hold."""
+    return -(-int((end - first).total_seconds()) // BUCKET_SECONDS[resolution])
 
 
 def _count_at_most(table: str, column: str, series_id: int, start: datetime, end: datetime, limit: int) -> int:
@@ -111,11 +118,17 @@ def purge_raw(series_ids: list[int], before: datetime) -> int:
         if connection.vendor == "postgresql":
             cursor.execute("DELETE FROM telemetry_reading WHERE series_id = ANY(%s::bigint[]) AND ts < %s",
                            [_id_array(series_ids), before])
-            return cursor.rowcount
+            deleted = cursor.rowcount
+            cursor.execute("UPDATE telemetry_series SET raw_purged_before = %s WHERE id = ANY(%s::bigint[]) AND "
+                           "(raw_purged_before IS NULL OR raw_purged_before < %s)", [before, _id_array(series_ids), before])
+            return deleted
         for chunk in _chunks(series_ids, SQLITE_IDS):
-            cursor.execute(f"DELETE FROM telemetry_reading WHERE series_id IN ({','.join(['%s'] * len(chunk))}) "
-                           "AND ts < %s", [*chunk, sqlite_time(before)])
+            among = f"IN ({','.join(['%s'] * len(chunk))})"
+            cursor.execute(f"DELETE FROM telemetry_reading WHERE series_id {among} AND ts < %s", [*chunk, sqlite_time(before)])
             deleted += cursor.rowcount
+            cursor.execute(f"UPDATE telemetry_series SET raw_purged_before = %s WHERE id {among} AND "
+                           "(raw_purged_before IS NULL OR raw_purged_before < %s)",
+                           [sqlite_time(before), *chunk, sqlite_time(before)])
     return deleted
 
 

@@ -167,6 +167,11 @@ def test_purging_raw_readings_keeps_the_rollups():
     assert sum(HourRollup.objects.filter(series_id=series).values_list("count", flat=True)) == 240
     old = store.query(series, T0, before, budget=1000)
     assert old.resolution == "minute" and sum(point[4] for point in old.points) == 120
+    assert store.query(series, before, before + timedelta(minutes=30), budget=1000).resolution == "raw"
+    assert store.query(other, T0, before, budget=1000).resolution == "raw"
+    store.purge_raw([series], T0)  # an earlier horizon never moves the recorded one back
+    assert Series.objects.get(pk=series).raw_purged_before == before
+    assert Series.objects.get(pk=other).raw_purged_before is None
 
 
 def test_export_streams_raw_or_rolled_up_rows_in_series_and_time_order():
