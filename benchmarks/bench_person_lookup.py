@@ -25,6 +25,7 @@ from collections import deque
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_databases  # noqa: E402
 import harness  # noqa: E402
 
 NAME = "person_lookup"
@@ -103,21 +104,8 @@ def register_fingerprint(persons: int) -> str:
 
 def ensure_register(engine: str, persons: int, rebuild: bool) -> float | None:
     """Build the register unless the one there has the same size and index key; seconds spent, or None."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_meta (name varchar(40) PRIMARY KEY, value varchar(200))")
-        cursor.execute("SELECT value FROM bench_meta WHERE name = 'register'")
-        found = cursor.fetchone()
-    if found and found[0] == register_fingerprint(persons) and not rebuild:
-        print(f"[{engine}] reusing the register of {persons:,} persons", file=sys.stderr)
-        return None
-    started = time.perf_counter()
-    build_register(engine, persons)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM bench_meta WHERE name = 'register'")
-        cursor.execute("INSERT INTO bench_meta (name, value) VALUES ('register', %s)", [register_fingerprint(persons)])
-    return round(time.perf_counter() - started, 1)
+    return bench_databases.ensure_built(engine, "register", register_fingerprint(persons), rebuild,
+                                        lambda: build_register(engine, persons), f"the register of {persons:,} persons")
 
 
 def build_register(engine: str, persons: int) -> None:

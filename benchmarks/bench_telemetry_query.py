@@ -25,7 +25,6 @@ Writes benchmarks/results/telemetry_query.json.
 import argparse
 import json
 import math
-import os
 import random
 import sys
 import time
@@ -84,7 +83,6 @@ def measure_one(args) -> dict:
         lambda: build(engine, args.series, per_series, args.interval), f"{args.readings:,} readings")
     from django.db import connection
 
-    settle_writes(engine)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM telemetry_series")
         series_count = cursor.fetchone()[0]
@@ -97,18 +95,6 @@ def measure_one(args) -> dict:
     result["write"] = measure_writes(engine, args.write_points, args.batch)
     result["load_average_after"] = harness.machine()["load_average"]
     return result
-
-
-def settle_writes(engine: str) -> None:
-    """Flush what a build left dirty (PostgreSQL's buffers, then the kernel's) before timing: right after a build
-    of 100 million rows the disk is still writing gigabytes back, and reads queue behind it (p95 169 ms measured
-    so on 2 December, 25-37 ms once settled)."""
-    from django.db import connection
-
-    if engine == "postgres":
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
-    os.sync()
 
 
 # Building ---------------------------------------------------------------------------------------
