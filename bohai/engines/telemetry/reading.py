@@ -13,15 +13,17 @@ EXPORT_CHUNK = 5_000
 
 
 def query(series_id: int, start: datetime, end: datetime, budget: int) -> QueryResult:
-    """The finest resolution whose points in the range fit the budget. Rollups are counted only where the range
-    holds more buckets than the budget: a cold store pays for the rows it answers with, not for counting."""
-    if _raw_fits(series_id, start, end, budget):
+    """The finest resolution whose points in the range fit the budget. The hour rollups of the range (a few
+    hundred rows at most, read first) bound how many readings and minute buckets it holds, so raw readings and
+    minute buckets are counted only where those bounds cannot tell: a cold store reads little more than the rows
+    it answers with."""
+    hours = _rollup("hour", series_id, _bucket_floor(start, "hour"), end, limit=budget + 1)
+    if _raw_fits(series_id, start, end, budget, hours):
         return QueryResult("raw", [(ts, value, value, value, 1) for ts, value in _raw(series_id, start, end)])
-    for resolution in ("minute", "hour"):
-        first = _bucket_floor(start, resolution)
-        if _buckets_between(first, end, resolution) <= budget or \
-                _count_at_most(ROLLUP_TABLES[resolution], "bucket", series_id, first, end, budget + 1) <= budget:
-            return QueryResult(resolution, _rollup(resolution, series_id, first, end))
+    if _minutes_fit(series_id, start, end, budget, hours):
+        return QueryResult("minute", _rollup("minute", series_id, _bucket_floor(start, "minute"), end))
+    if len(hours) <= budget:
+        return QueryResult("hour", hours)
     first = _bucket_floor(start, "day")
     days = _rollup("day", series_id, first, end)
     if len(days) > budget:
@@ -29,24 +31,44 @@ def query(series_id: int, start: datetime, end: datetime, budget: int) -> QueryR
     return QueryResult("day", days)
 
 
-def _raw_fits(series_id: int, start: datetime, end: datetime, budget: int) -> bool:
-    """Whether the raw readings of the whole minutes the range touches fit the budget and are all there: none of
-    the range lies before the series' retention horizon (`purge_raw`). One statement, an index range of at most
-    budget + 1 entries."""
+def _raw_fits(series_id: int, start: datetime, end: datetime, budget: int, hours: list[tuple]) -> bool:
+    """Whether the raw readings of the whole minutes the range touches fit the budget and are all there (none of
+    the range lies before the series' retention horizon, see `purge_raw`). The hours' counts bound the readings
+    from above (every hour the range touches) and below (the hours wholly inside it); only between the two are
+    they counted, an index range of at most budget + 1 entries."""
+    if len(hours) > budget:
+        return False
     first, last = _bucket_floor(start, "minute"), _bucket_floor(end, "minute")
     if last < end:
         last += timedelta(minutes=1)
+    hour = timedelta(hours=1)
+    if sum(count for bucket, *_values, count in hours if bucket >= first and bucket + hour <= last) > budget:
+        return False
+    if sum(count for *_values, count in hours) > budget and \
+            _count_at_most("telemetry_reading", "ts", series_id, first, last, budget + 1) > budget:
+        return False
+    purged_before = _raw_horizon(series_id)
+    return purged_before is None or purged_before <= first
+
+
+def _minutes_fit(series_id: int, start: datetime, end: datetime, budget: int, hours: list[tuple]) -> bool:
+    """Whether the minute buckets of the range fit: certainly when the range spans no more minutes than the budget
+    or its hours hold no more than that many readings (at most 60 buckets each); otherwise counted."""
+    first = _bucket_floor(start, "minute")
+    if -(-int((end - first).total_seconds()) // BUCKET_SECONDS["minute"]) <= budget:
+        return True
+    if len(hours) > budget:
+        return False
+    if sum(min(60, count) for *_values, count in hours) <= budget:
+        return True
+    return _count_at_most(ROLLUP_TABLES["minute"], "bucket", series_id, first, end, budget + 1) <= budget
+
+
+def _raw_horizon(series_id: int) -> datetime | None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT {_time('raw_purged_before')} FROM telemetry_series WHERE id = %s), count(*) "
-                       "FROM (SELECT 1 FROM telemetry_reading WHERE series_id = %s AND ts >= %s AND ts < %s LIMIT %s) "
-                       "AS bounded", [series_id, series_id, _database_time(first), _database_time(last), budget + 1])
-        purged_before, readings = cursor.fetchone()
-    return readings <= budget and (purged_before is None or _time_parser()(purged_before) <= first)
-
-
-def _buckets_between(first: datetime, end: datetime, resolution: str) -> int:
-    """The most buckets of `resolution` a range starting on a bucket boundary can hold."""
-    return -(-int((end - first).total_seconds()) // BUCKET_SECONDS[resolution])
+        cursor.execute(f"SELECT {_time('raw_purged_before')} FROM telemetry_series WHERE id = %s", [series_id])
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else _time_parser()(row[0])
 
 
 def _count_at_most(table: str, column: str, series_id: int, start: datetime, end: datetime, limit: int) -> int:
@@ -68,11 +90,13 @@ def _raw(series_id: int, start: datetime, end: datetime) -> list[tuple[datetime,
     return [(parse(ts), value) for ts, value in rows]
 
 
-def _rollup(resolution: str, series_id: int, start: datetime, end: datetime) -> list[tuple]:
+def _rollup(resolution: str, series_id: int, start: datetime, end: datetime, limit: int | None = None) -> list[tuple]:
+    """(bucket start, average, min, max, count) of the buckets in [start, end), in time order (the first `limit`)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {_time('bucket')}, sum, min, max, count FROM {ROLLUP_TABLES[resolution]} "
-                       "WHERE series_id = %s AND bucket >= %s AND bucket < %s ORDER BY bucket",
-                       [series_id, _database_time(start), _database_time(end)])
+                       "WHERE series_id = %s AND bucket >= %s AND bucket < %s ORDER BY bucket"
+                       + (" LIMIT %s" if limit else ""),
+                       [series_id, _database_time(start), _database_time(end)] + ([limit] if limit else []))
         rows = cursor.fetchall()
     parse = _time_parser()
     return [(parse(bucket), total / count, low, high, count) for bucket, total, low, high, count in rows]
