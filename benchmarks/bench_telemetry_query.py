@@ -42,7 +42,7 @@ NAME = "telemetry_query"
 DATABASE = "telemetry"
 POSTGRES_DATABASE = "bohai_bench_telemetry"
 FULL_SIZE = 100_000_000
-FINGERPRINT = "v1"
+FINGERPRINT = "v2"  # v2: SQLite tables WITHOUT ROWID (telemetry migration 0004)
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 LATEST_SERIES = 10_000
 BENCH_ONLY_IDS = 50_000_000  # latest values of ids above the built series start here

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from bohai.engines.telemetry import store
 from bohai.engines.telemetry.models import DayRollup, HourRollup, Latest, MinuteRollup, Reading, Series
@@ -155,6 +155,19 @@ def test_days_merge_into_equal_buckets_when_even_days_are_too_many():
         assert sum(point[4] for point in result.points) == 400
         widths = {b[0] - a[0] for a, b in itertools.pairwise(result.points)}
         assert len(widths) == 1
+
+
+def test_sqlite_tables_are_clustered_by_series_and_time():
+    """Migration 0004 makes them WITHOUT ROWID, so a series' rows sit together whatever order they arrived in; Django
+    rebuilds a SQLite table as a rowid table when a later migration alters it, which this would catch."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite table layout: PostgreSQL keeps heaps")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('telemetry_reading', "
+                       "'telemetry_minute', 'telemetry_hour', 'telemetry_day', 'telemetry_latest')")
+        definitions = dict(cursor.fetchall())
+    assert len(definitions) == 5
+    assert all(sql.endswith("WITHOUT ROWID") for sql in definitions.values()), definitions
 
 
 def test_purging_raw_readings_keeps_the_rollups():
