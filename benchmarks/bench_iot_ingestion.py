@@ -194,11 +194,18 @@ def time_http(catalogue, api_key: str, start: datetime, minutes: int) -> dict:
             "points_per_second": round(points / seconds)}
 
 
-def time_pipeline(catalogue, start: datetime, minutes: int) -> dict:
-    from bohai.iot.ingestion import IncomingReading, ingest
+def incoming_batches(catalogue, start: datetime, minutes: int) -> list[list]:
+    """The readings as the ingestion pipeline takes them, in batches, built before timing."""
+    from bohai.iot.ingestion import IncomingReading
 
-    prepared = [[IncomingReading(code, metric, ts, value) for code, metric, _s, ts, value in batch]
-                for batch in batches(readings(catalogue, start, minutes))]
+    return [[IncomingReading(code, metric, ts, value) for code, metric, _s, ts, value in batch]
+            for batch in batches(readings(catalogue, start, minutes))]
+
+
+def time_pipeline(catalogue, start: datetime, minutes: int) -> dict:
+    from bohai.iot.ingestion import ingest
+
+    prepared = incoming_batches(catalogue, start, minutes)
     accepted = 0
     started = time.perf_counter()
     for batch in prepared:
@@ -215,8 +222,7 @@ def time_rule_step(catalogue, start: datetime, minutes: int) -> dict:
 
     from bohai.iot import ingestion
 
-    prepared = [[ingestion.IncomingReading(code, metric, ts, value) for code, metric, _s, ts, value in batch]
-                for batch in batches(readings(catalogue, start, minutes))]
+    prepared = incoming_batches(catalogue, start, minutes)
     modes = {"with": {"points": 0, "seconds": 0.0, "cpu_seconds": 0.0},
              "without": {"points": 0, "seconds": 0.0, "cpu_seconds": 0.0}}
     for number, batch in enumerate(prepared):

@@ -15,7 +15,7 @@ Called by the ingestion pipeline with each batch's newly stored readings. It mus
 Readings are taken in time order per subject, so one batch may open and clear an alarm.
 """
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -141,7 +141,7 @@ def _match(observations, index) -> tuple[dict[tuple[str, int], _SubjectBatch], l
     screenable rules concern and that breach none of them."""
     batches: dict[tuple[str, int], _SubjectBatch] = {}
     quiet = []
-    matching, screens = index.matching, _screens(index)
+    matching, screens = index.matching, index.screens
     for observation in observations:
         rules = matching(observation.subject_kind, observation.subject_type, observation.subject_id, observation.metric)
         if not rules:
@@ -180,26 +180,6 @@ def _settle(batches) -> None:
     unions = {}
     for batch in batches.values():
         batch.settle(unions)
-
-
-def _screens(index) -> dict[int, Callable[[float], bool] | None]:
-    """Per rule: a test that says whether a reading could change anything by itself (None: always walk).
-    Value kinds: does it breach. "No data": never (a reading only clears an open alarm), unless the
-    subjects' system cannot say when they last reported, so that each newest reading must be kept."""
-    screens = index.screens
-    if len(screens) != len(index.rules):
-        for rule in index.rules.values():
-            if rule.breaches is not None:
-                screens[rule.id] = rule.breaches
-            elif rule.kind == ConditionKind.NO_DATA and subjects.last_heard_of(rule.subject_kind) is not None:
-                screens[rule.id] = _never
-            else:
-                screens[rule.id] = None
-    return screens
-
-
-def _never(_value: float) -> bool:
-    return False
 
 
 # Reading and writing the batch's context ------------------------------------------------------

@@ -14,7 +14,6 @@ older than the newest one another worker stored: the rate is then taken over a l
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-WRITE_INTERVAL = timedelta(seconds=30)
 MAX_KEYS = 1_000_000  # past this the cache starts again empty (about 200 MB at most)
 
 Key = tuple[str, int, str]
@@ -28,7 +27,7 @@ class LastReadings:
     def get(self, key: Key) -> tuple[datetime, float] | None:
         return self.last.get(key)
 
-    def due_for_writing(self, key: Key, ts: datetime, interval: timedelta = WRITE_INTERVAL) -> bool:
+    def due_for_writing(self, key: Key, ts: datetime, interval: timedelta) -> bool:
         written = self.written.get(key)
         return written is None or ts - written >= interval
 

@@ -8,13 +8,15 @@ made the change forgets its cache at once.
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
 
 from .conditions import ANY_METRIC, CompiledRule, compile_rule
-from .models import Rule, RuleSetVersion
+from .models import ConditionKind, Rule, RuleSetVersion
+from .subjects import last_heard_of
 
 CHECK_SECONDS = 5.0
 VERSION_KEY = "rules"
@@ -27,7 +29,8 @@ class RuleIndex:
     by_type: dict[tuple[str, str, str], tuple[CompiledRule, ...]]
     by_subject: dict[tuple[str, int, str], tuple[CompiledRule, ...]]
     _memo: dict = field(default_factory=dict)
-    screens: dict = field(default_factory=dict)  # rule id -> the evaluation's screening test (filled there)
+    # rule id -> does a reading by itself matter to the rule? (None: every reading does; see screen_of)
+    screens: dict[int, Callable[[float], bool] | None] = field(default_factory=dict)
 
     def matching(self, subject_kind: str, subject_type: str, subject_id: int, metric: str) -> tuple[CompiledRule, ...]:
         """The rules a reading of `metric` from this subject concerns (memoised per kind, type and metric)."""
@@ -62,7 +65,23 @@ def build_index(rules: list[CompiledRule], version: int) -> RuleIndex:
             else:
                 by_type[(rule.subject_kind, rule.subject_type, metric)] += (rule,)
     return RuleIndex(version=version, rules={rule.id: rule for rule in rules}, by_type=dict(by_type),
-                     by_subject=dict(by_subject))
+                     by_subject=dict(by_subject), screens={rule.id: screen_of(rule) for rule in rules})
+
+
+def screen_of(rule: CompiledRule) -> Callable[[float], bool] | None:
+    """A test that says whether one reading could change anything by itself, so that the evaluation can set the
+    others aside; None where every reading matters. Value kinds: does it breach. "No data": never (a reading only
+    clears an open alarm), unless the subjects' system cannot say when they last reported, so that each newest
+    reading must be kept."""
+    if rule.breaches is not None:
+        return rule.breaches
+    if rule.kind == ConditionKind.NO_DATA and last_heard_of(rule.subject_kind) is not None:
+        return _never
+    return None
+
+
+def _never(_value: float) -> bool:
+    return False
 
 
 class _Cache:
