@@ -22,6 +22,16 @@ CHECK_SECONDS = 5.0
 VERSION_KEY = "rules"
 
 
+class _ByRate:
+    """The screen of a rate rule: it needs the previous reading, so the evaluation screens it itself."""
+
+    def __repr__(self):
+        return "BY_RATE"
+
+
+BY_RATE = _ByRate()
+
+
 @dataclass
 class RuleIndex:
     version: int
@@ -30,7 +40,7 @@ class RuleIndex:
     by_subject: dict[tuple[str, int, str], tuple[CompiledRule, ...]]
     _memo: dict = field(default_factory=dict)
     # rule id -> does a reading by itself matter to the rule? (None: every reading does; see screen_of)
-    screens: dict[int, Callable[[float], bool] | None] = field(default_factory=dict)
+    screens: dict[int, Callable[[float], bool] | _ByRate | None] = field(default_factory=dict)
 
     def matching(self, subject_kind: str, subject_type: str, subject_id: int, metric: str) -> tuple[CompiledRule, ...]:
         """The rules a reading of `metric` from this subject concerns (memoised per kind, type and metric)."""
@@ -68,13 +78,15 @@ def build_index(rules: list[CompiledRule], version: int) -> RuleIndex:
                      by_subject=dict(by_subject), screens={rule.id: screen_of(rule) for rule in rules})
 
 
-def screen_of(rule: CompiledRule) -> Callable[[float], bool] | None:
+def screen_of(rule: CompiledRule) -> Callable[[float], bool] | _ByRate | None:
     """A test that says whether one reading could change anything by itself, so that the evaluation can set the
     others aside; None where every reading matters. Value kinds: does it breach. "No data": never (a reading only
     clears an open alarm), unless the subjects' system cannot say when they last reported, so that each newest
-    reading must be kept."""
+    reading must be kept. Rates: BY_RATE, a change per minute above the threshold (see evaluation)."""
     if rule.breaches is not None:
         return rule.breaches
+    if rule.kind == ConditionKind.RATE_ABOVE:
+        return BY_RATE
     if rule.kind == ConditionKind.NO_DATA and last_heard_of(rule.subject_kind) is not None:
         return _never
     return None

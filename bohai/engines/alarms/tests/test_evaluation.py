@@ -1,7 +1,9 @@
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 
+from bohai.engines.alarms import evaluation
 from bohai.engines.alarms.actions import create_rule, update_rule
 from bohai.engines.alarms.evaluation import evaluate
 from bohai.engines.alarms.models import Alarm, AlarmEvent, AlarmState, ClearedHow, SubjectMetricState
@@ -151,6 +153,37 @@ def test_rate_of_change_per_minute_uses_the_previous_stored_reading(devices, rul
     evaluate([reading(7, "level", 3.1, minute=4), reading(7, "level", 3.15, minute=5)])
     alarm.refresh_from_db()
     assert alarm.state == AlarmState.CLEARED
+
+
+def test_quiet_rates_are_screened_against_memory_and_still_remembered_and_stored(
+        devices, rule_for, django_capture_on_commit_callbacks):
+    rule_for(name="水位陡涨", metric="level", kind="rate_above", threshold=1.0, hysteresis=0.5)
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate([reading(7, "level", 1.0, minute=0)])
+    with django_capture_on_commit_callbacks(execute=True), \
+            mock.patch.object(evaluation, "_episodes", wraps=evaluation._episodes) as walked:
+        outcome = evaluate([reading(7, "level", 1.1, minute=1), reading(7, "level", 1.2, minute=2)])
+    assert outcome.matched == 2 and not outcome.raised and not walked.called  # set aside, not walked
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate([reading(7, "level", 3.0, minute=3)])  # against the screened 1.2, not the walked 1.0
+    alarm = only_alarm()
+    assert "每分钟变化 1.8" in alarm.message
+    with django_capture_on_commit_callbacks(execute=True):  # quiet, but the subject's alarm is open: it clears
+        outcome = evaluate([reading(7, "level", 3.2, minute=4)])
+    assert outcome.cleared == [alarm.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate([reading(7, "level", 3.3, minute=13)])  # quiet, and its state is due (10 minutes)
+    assert SubjectMetricState.objects.get().last_value == 3.3
+
+
+def test_a_rate_reading_older_than_the_batch_s_previous_walks_its_subject_in_time_order(
+        devices, rule_for, django_capture_on_commit_callbacks):
+    rule_for(name="水位陡涨", metric="level", kind="rate_above", threshold=0.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate([reading(7, "level", 1.0, minute=0)])
+    # In arrival order 1.0 -> 2.0 over two minutes looks quiet; in time order 1.2 -> 2.0 in one minute breaches.
+    outcome = evaluate([reading(7, "level", 2.0, minute=2), reading(7, "level", 1.2, minute=1)])
+    assert len(outcome.raised) == 1 and "每分钟变化 0.8" in only_alarm().message
 
 
 def test_combination_needs_every_part_on_the_same_subject(devices, rule_for):
