@@ -35,7 +35,7 @@ from .actions import SYSTEM, close_alarm, raise_alarm
 from .conditions import ANY_METRIC, VALUE_KINDS, CompiledRule, combined_verdict, part_verdict, verdict
 from .lastseen import last_readings
 from .models import OPEN_STATES, Alarm, ClearedHow, ConditionKind, SubjectMetricState
-from .ruleset import BY_RATE, active_rules
+from .ruleset import active_rules
 
 QUERY_CHUNK = 2000
 # How often a kept last reading is written: "no data" rules read the stored states (see lastseen), rates and
@@ -145,25 +145,25 @@ def _match(observations, index, rates: "_RateScreen") -> tuple[dict[tuple[str, i
     screenable rules concern and that breach none of them."""
     batches: dict[tuple[str, int], _SubjectBatch] = {}
     quiet = []
-    matching, screens = index.matching, index.screens
+    plan_for = index.plan
     for observation in observations:
-        rules = matching(observation.subject_kind, observation.subject_type, observation.subject_id, observation.metric)
-        if not rules:
+        plan = plan_for(observation.subject_kind, observation.subject_type, observation.subject_id, observation.metric)
+        if plan is None:
             continue
         key = (observation.subject_kind, observation.subject_id)
-        value = observation.value
-        rate_limit = None
-        for rule in rules:
-            screen = screens[rule.id]
-            if screen is BY_RATE:
-                rate_limit = rule.threshold if rate_limit is None else min(rate_limit, rule.threshold)
-            elif screen is None or screen(value):
-                break
+        walked = plan.always_walked
+        if not walked:
+            value = observation.value
+            for screen in plan.value_screens:
+                if screen(value):
+                    walked = True
+                    break
+            else:
+                walked = plan.rate_limit is not None and rates.may_breach(observation, plan.rate_limit)
+        if walked:
+            _add_reading(batches, key, observation, plan.rules)
         else:
-            if rate_limit is None or not rates.may_breach(observation, rate_limit):
-                quiet.append((key, observation, rules))
-                continue
-        _add_reading(batches, key, observation, rules)
+            quiet.append((key, observation, plan.rules))
     return batches, quiet
 
 
@@ -174,7 +174,7 @@ class _RateScreen:
     or it is not newer than the previous (the walk sorts by time)."""
 
     def __init__(self):
-        self.remembered = last_readings.get
+        self.remembered = last_readings.last.get
         self.newest: dict[tuple[str, int, str], Observation] = {}
 
     def may_breach(self, observation: Observation, limit: float) -> bool:
@@ -194,10 +194,11 @@ class _RateScreen:
         self.newest[key] = observation
         return False
 
-    def newest_outside(self, batches) -> list[Observation]:
+    def newest_outside(self, batches) -> list[tuple[tuple[str, int, str], Observation]]:
         """The newest screened reading of each metric whose subject is not walked (a walked one keeps its own)."""
-        return [observation for (kind, subject_id, _metric), observation in self.newest.items()
-                if (kind, subject_id) not in batches]
+        if not batches:
+            return list(self.newest.items())
+        return [(key, observation) for key, observation in self.newest.items() if key[:2] not in batches]
 
 
 def _add_reading(batches, key, observation: Observation, rules) -> None:
@@ -293,35 +294,34 @@ def _open_alarms(keys) -> dict[tuple[int, str, int], int]:
     return found
 
 
-def _store_last_readings(batches, screened: list[Observation], now: datetime) -> None:
+def _store_last_readings(batches, screened: list[tuple[tuple[str, int, str], Observation]], now: datetime) -> None:
     """Upsert the newest reading of each subject's metrics that rates, combinations and "no data" rules
     need, when its state is due (see lastseen and the intervals above); an older reading never overwrites a
     newer one. Metrics that only thresholds watch are not stored. `screened`: the newest quiet readings of
     rates whose subjects are not walked. This process remembers the readings once it commits."""
-    latest: dict[tuple[str, int, str], tuple[Observation, str, timedelta | None]] = {
-        (observation.subject_kind, observation.subject_id, observation.metric):
-            (observation, observation.subject_type, HISTORY_STATE_INTERVAL) for observation in screened}
+    latest: dict[tuple[str, int, str], tuple[Observation, timedelta | None]] = {}
     kept_by_rules: dict[int, dict[str, timedelta]] = {}
     for (kind, subject_id), batch in batches.items():
         kept = kept_by_rules.get(id(batch.rules))
         if kept is None:
             kept = kept_by_rules[id(batch.rules)] = _kept_metrics(batch.rules)
         for metric, readings in batch.by_metric.items():  # each in time order: the last one is the newest
-            latest[(kind, subject_id, metric)] = (readings[-1], batch.subject_type, kept.get(metric))
+            latest[(kind, subject_id, metric)] = (readings[-1], kept.get(metric))
         if ANY_METRIC in kept:  # "no data" on any metric: the subject's newest reading is enough
             newest = batch.readings[-1]
-            latest[(kind, subject_id, newest.metric)] = (newest, batch.subject_type, kept[ANY_METRIC])
+            latest[(kind, subject_id, newest.metric)] = (newest, kept[ANY_METRIC])
     due = last_readings.due_for_writing
-    written = [(key, reading.ts) for key, (reading, _type, interval) in latest.items()
-               if interval is not None and due(key, reading.ts, interval)]
-    seen = [(key, reading.ts, reading.value) for key, (reading, _type, _interval) in latest.items()]
-    transaction.on_commit(functools.partial(last_readings.remember, seen, written))
+    written = [(key, reading) for key, reading in screened if due(key, reading.ts, HISTORY_STATE_INTERVAL)]
+    written += [(key, reading) for key, (reading, interval) in latest.items()
+                if interval is not None and due(key, reading.ts, interval)]
+    seen = [(key, reading.ts, reading.value) for key, reading in screened]
+    seen += [(key, reading.ts, reading.value) for key, (reading, _interval) in latest.items()]
+    transaction.on_commit(functools.partial(last_readings.remember, seen, [(key, reading.ts) for key, reading in written]))
     if not written:
         return
     adapt = _datetime_writer()
     updated_at = adapt(now)
-    rows = [(kind, subject_id, metric, latest[key][1], adapt(ts), latest[key][0].value, updated_at)
-            for key, ts in written for kind, subject_id, metric in (key,)]
+    rows = [(*key, reading.subject_type, adapt(reading.ts), reading.value, updated_at) for key, reading in written]
     if connection.vendor == "postgresql":
         # Seven arrays bound on the server in binary: Django's client-side binding spelt 5,000 rows out as
         # array literals in about 100 ms, more than the upsert itself.

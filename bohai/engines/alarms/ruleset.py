@@ -10,6 +10,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
@@ -32,6 +33,16 @@ class _ByRate:
 BY_RATE = _ByRate()
 
 
+class Plan(NamedTuple):
+    """How the evaluation treats a reading of one metric of one subject: the rules it concerns and their screens
+    (see screen_of), gathered once per subject type and metric."""
+
+    rules: tuple[CompiledRule, ...]
+    value_screens: tuple[Callable[[float], bool], ...]  # any True: the reading matters by itself
+    rate_limit: float | None  # the smallest rate threshold, to screen the change per minute against
+    always_walked: bool  # a rule that every reading matters to
+
+
 @dataclass
 class RuleIndex:
     version: int
@@ -39,20 +50,25 @@ class RuleIndex:
     by_type: dict[tuple[str, str, str], tuple[CompiledRule, ...]]
     by_subject: dict[tuple[str, int, str], tuple[CompiledRule, ...]]
     _memo: dict = field(default_factory=dict)
-    # rule id -> does a reading by itself matter to the rule? (None: every reading does; see screen_of)
-    screens: dict[int, Callable[[float], bool] | _ByRate | None] = field(default_factory=dict)
+
+    def plan(self, subject_kind: str, subject_type: str, subject_id: int, metric: str) -> Plan | None:
+        """The plan for a reading of `metric` from this subject, None when no rule concerns it (memoised per
+        kind, type and metric, and per subject for the few subjects with rules of their own)."""
+        key = (subject_kind, subject_type, metric)
+        if self.by_subject and ((subject_kind, subject_id, metric) in self.by_subject
+                                or (subject_kind, subject_id, ANY_METRIC) in self.by_subject):
+            key = (*key, subject_id)
+        found = self._memo.get(key, self)
+        if found is self:
+            found = self._memo[key] = plan_of(self.matching(subject_kind, subject_type, subject_id, metric))
+        return found
 
     def matching(self, subject_kind: str, subject_type: str, subject_id: int, metric: str) -> tuple[CompiledRule, ...]:
-        """The rules a reading of `metric` from this subject concerns (memoised per kind, type and metric)."""
-        key = (subject_kind, subject_type, metric)
-        found = self._memo.get(key)
-        if found is None:
-            found = self._memo[key] = self._by_type(subject_kind, subject_type, metric)
+        """The rules a reading of `metric` from this subject concerns."""
+        found = self._by_type(subject_kind, subject_type, metric)
         if self.by_subject:
-            own = self.by_subject.get((subject_kind, subject_id, metric), ()) + \
+            found += self.by_subject.get((subject_kind, subject_id, metric), ()) + \
                 self.by_subject.get((subject_kind, subject_id, ANY_METRIC), ())
-            if own:
-                return found + own
         return found
 
     def _by_type(self, subject_kind, subject_type, metric) -> tuple[CompiledRule, ...]:
@@ -75,7 +91,22 @@ def build_index(rules: list[CompiledRule], version: int) -> RuleIndex:
             else:
                 by_type[(rule.subject_kind, rule.subject_type, metric)] += (rule,)
     return RuleIndex(version=version, rules={rule.id: rule for rule in rules}, by_type=dict(by_type),
-                     by_subject=dict(by_subject), screens={rule.id: screen_of(rule) for rule in rules})
+                     by_subject=dict(by_subject))
+
+
+def plan_of(rules: tuple[CompiledRule, ...]) -> Plan | None:
+    if not rules:
+        return None
+    value_screens, rate_limit, always_walked = [], None, False
+    for rule in rules:
+        screen = screen_of(rule)
+        if screen is None:
+            always_walked = True
+        elif screen is BY_RATE:
+            rate_limit = rule.threshold if rate_limit is None else min(rate_limit, rule.threshold)
+        else:
+            value_screens.append(screen)
+    return Plan(rules, tuple(value_screens), rate_limit, always_walked)
 
 
 def screen_of(rule: CompiledRule) -> Callable[[float], bool] | _ByRate | None:
