@@ -32,7 +32,9 @@ MODEST_ARGUMENTS = {
     "ops_map": ["--repeat", "10"],
     "mqtt_ingestion": ["--seconds", "8", "--rss-devices", "20000"],
     "alarm_rules": ["--readings", "20000"],
+    "raw_key": ["--series", "500", "--readings", "4000", "--rounds", "20"],
 }
+POSTGRES_ONLY = {"raw_key"}  # left out with --sqlite-only or where PostgreSQL is not reachable
 ENGINE_AWARE = {"person_lookup", "import", "audit", "licenses", "services_submit", "services_stats", "telemetry_query",
                 "ops_map", "mqtt_ingestion", "alarm_rules"}
 
@@ -47,6 +49,9 @@ def main() -> None:
     for script in sorted(BENCH_DIR.glob("bench_*.py")):
         name = script.stem.removeprefix("bench_")
         if args.only and name not in args.only:
+            continue
+        if name in POSTGRES_ONLY and (args.sqlite_only or not harness.postgres_reachable()):
+            print(f"\n=== {script.name}: left out (PostgreSQL only)", flush=True)
             continue
         arguments = [] if args.full else MODEST_ARGUMENTS.get(name, [])
         if args.sqlite_only and name in ENGINE_AWARE:

@@ -5,6 +5,10 @@ default partition for readings outside every month created so far. Months are cr
 the periodic job `telemetry.partitions`; a month whose readings already landed in the default
 partition is created empty, filled from the default and only then attached, because PostgreSQL
 refuses to attach a range the default partition already holds rows of.
+
+The primary key carries the value (INCLUDE): live readings arrive time after time for every series, so
+the heap holds a series' readings one per page, and a chart read from the key alone (an index-only scan)
+touches a few pages where a heap fetch per reading touched hundreds.
 """
 from datetime import datetime, timezone as dt_timezone
 
@@ -19,7 +23,7 @@ CREATE TABLE {RAW_TABLE} (
     series_id bigint NOT NULL,
     ts timestamptz NOT NULL,
     value double precision NOT NULL,
-    PRIMARY KEY (series_id, ts)
+    CONSTRAINT telemetry_reading_pkey PRIMARY KEY (series_id, ts) INCLUDE (value)
 ) PARTITION BY RANGE (ts);
 CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {RAW_TABLE} DEFAULT;
 CREATE INDEX telemetry_reading_ts_brin ON {RAW_TABLE} USING brin (ts);

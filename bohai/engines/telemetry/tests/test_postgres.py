@@ -35,6 +35,31 @@ def test_the_migration_partitions_the_raw_table_by_month_with_a_brin_index_on_ti
         assert cursor.fetchall()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_raw_chart_reads_the_key_alone_on_every_partition():
+    """Live readings lie one per heap page per series: a chart must not fetch the heap for each (see 0005)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.relname, i.indnatts - i.indnkeyatts FROM pg_index i "
+                       "JOIN pg_class c ON c.oid = i.indrelid WHERE i.indisprimary "
+                       "AND (c.relname = 'telemetry_reading' OR c.relname LIKE 'telemetry_reading\\_%%')")
+        included = dict(cursor.fetchall())
+    assert set(included) == {"telemetry_reading", *existing_partitions()}
+    assert set(included.values()) == {1}, included
+
+    series = store.series_ids(1, ["flow"])["flow"]
+    start = month_start(django_timezone.now())
+    store.write([Point(series, start + timedelta(minutes=i), float(i)) for i in range(300)])
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE telemetry_reading")
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_bitmapscan = off")
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) SELECT ts, value FROM telemetry_reading WHERE series_id = %s "
+                       "AND ts >= %s AND ts < %s ORDER BY ts", [series, start, start + timedelta(hours=2)])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET ALL")
+    assert "Index Only Scan" in plan and "Heap Fetches: 0" in plan, plan
+
+
 @pytest.mark.django_db
 def test_a_month_created_after_its_readings_arrived_takes_them_over_from_the_default_partition():
     series = store.series_ids(1, ["flow"])["flow"]
