@@ -76,7 +76,7 @@ def measure(connection, args) -> dict:
     timings = {table: [] for table in TABLES}
     plans = {}
     for number in range(args.rounds):
-        dropped = drop_page_cache()
+        dropped = harness.drop_page_cache()
         order = list(TABLES) if number % 2 == 0 else list(reversed(TABLES))
         for table in order:
             series, first = rng.randint(1, args.series), rng.randint(0, args.readings - args.span)
@@ -90,15 +90,6 @@ def measure(connection, args) -> dict:
             plans.setdefault(table, [row[0] for row in connection.execute(
                 "EXPLAIN (COSTS OFF) " + query, [series, first, first + args.span]).fetchall()][0])
     return {"timings": timings, "plans": plans, "page_cache_dropped": dropped}
-
-
-def drop_page_cache() -> bool:
-    os.sync()
-    try:
-        Path("/proc/sys/vm/drop_caches").write_text("3\n")
-    except OSError:
-        return False
-    return True
 
 
 def report(args, build_seconds: float | None, measured: dict) -> None:

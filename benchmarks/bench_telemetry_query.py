@@ -27,7 +27,6 @@ Writes benchmarks/results/telemetry_query.json.
 import argparse
 import json
 import math
-import os
 import random
 import sys
 import time
@@ -98,7 +97,7 @@ def measure_one(args) -> dict:
     result = {"engine": engine, "readings": series_count * per_series, "series": series_count,
               "interval_s": args.interval, "span_days": round(span.total_seconds() / 86400, 2),
               "build_seconds": build_seconds, "load_average_before": harness.machine()["load_average"]}
-    result["page_cache_dropped"] = args.cold and drop_page_cache()
+    result["page_cache_dropped"] = args.cold and harness.drop_page_cache()
     result["query"] = measure_queries(series_count, span, args.queries, random.Random(args.seed))
     result["seed"] = args.seed
     result["latest"] = measure_latest()
@@ -228,17 +227,6 @@ def time_queries(queries: list[tuple]) -> dict:
     return {"queries": len(queries), "p50_ms": harness.percentile(timings, 0.5),
             "p95_ms": harness.percentile(timings, 0.95), "max_ms": timings[-1], "client_cpu_ms": cpu_ms,
             "resolutions": resolutions, "largest_answer": largest}
-
-
-def drop_page_cache() -> bool:
-    """Empty the kernel's page cache so that the first pass reads the store from disk (root only)."""
-    os.sync()
-    try:
-        Path("/proc/sys/vm/drop_caches").write_text("3\n")
-    except OSError as error:
-        print(f"cannot drop the page cache ({error}); the first pass finds it as it is", file=sys.stderr)
-        return False
-    return True
 
 
 def measure_latest() -> dict:

@@ -94,6 +94,18 @@ def run_child(script: Path, engine: str, arguments: list[str]) -> dict | None:
     return json.loads(lines[-1])
 
 
+def drop_page_cache() -> bool:
+    """Empty the kernel's page cache so that what follows reads from disk (root only; otherwise False and the
+    pages stay wherever the caches left them)."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as error:
+        print(f"cannot drop the page cache ({error}); reads find it as it is", file=sys.stderr)
+        return False
+    return True
+
+
 def percentile(sorted_values: list[float], share: float) -> float:
     """Nearest-rank percentile of already sorted values."""
     if not sorted_values:

@@ -316,6 +316,8 @@ def _store_last_readings(batches, screened: list[tuple[tuple[str, int, str], Obs
                 if interval is not None and due(key, reading.ts, interval)]
     seen = [(key, reading.ts, reading.value) for key, reading in screened]
     seen += [(key, reading.ts, reading.value) for key, (reading, _interval) in latest.items()]
+    if not seen:
+        return
     transaction.on_commit(functools.partial(last_readings.remember, seen, [(key, reading.ts) for key, reading in written]))
     if not written:
         return

@@ -23,19 +23,10 @@ CHECK_SECONDS = 5.0
 VERSION_KEY = "rules"
 
 
-class _ByRate:
-    """The screen of a rate rule: it needs the previous reading, so the evaluation screens it itself."""
-
-    def __repr__(self):
-        return "BY_RATE"
-
-
-BY_RATE = _ByRate()
-
-
 class Plan(NamedTuple):
-    """How the evaluation treats a reading of one metric of one subject: the rules it concerns and their screens
-    (see screen_of), gathered once per subject type and metric."""
+    """How the evaluation treats a reading of one metric of one subject: the rules it concerns and the tests that
+    say whether the reading could change anything by itself (see plan_of), gathered once per subject type and
+    metric."""
 
     rules: tuple[CompiledRule, ...]
     value_screens: tuple[Callable[[float], bool], ...]  # any True: the reading matters by itself
@@ -58,10 +49,10 @@ class RuleIndex:
         if self.by_subject and ((subject_kind, subject_id, metric) in self.by_subject
                                 or (subject_kind, subject_id, ANY_METRIC) in self.by_subject):
             key = (*key, subject_id)
-        found = self._memo.get(key, self)
-        if found is self:
-            found = self._memo[key] = plan_of(self.matching(subject_kind, subject_type, subject_id, metric))
-        return found
+        memo = self._memo
+        if key not in memo:
+            memo[key] = plan_of(self.matching(subject_kind, subject_type, subject_id, metric))
+        return memo[key]
 
     def matching(self, subject_kind: str, subject_type: str, subject_id: int, metric: str) -> tuple[CompiledRule, ...]:
         """The rules a reading of `metric` from this subject concerns."""
@@ -95,36 +86,21 @@ def build_index(rules: list[CompiledRule], version: int) -> RuleIndex:
 
 
 def plan_of(rules: tuple[CompiledRule, ...]) -> Plan | None:
+    """Value kinds: a reading matters if it breaches. Rates: if its change per minute exceeds the threshold (the
+    evaluation compares it with the previous reading). "No data": never by itself (a reading only clears an open
+    alarm, which brings its subject back anyway), unless the subjects' system cannot say when they last reported,
+    so that each newest reading must be kept. Every other kind (combinations) needs every reading."""
     if not rules:
         return None
     value_screens, rate_limit, always_walked = [], None, False
     for rule in rules:
-        screen = screen_of(rule)
-        if screen is None:
-            always_walked = True
-        elif screen is BY_RATE:
+        if rule.breaches is not None:
+            value_screens.append(rule.breaches)
+        elif rule.kind == ConditionKind.RATE_ABOVE:
             rate_limit = rule.threshold if rate_limit is None else min(rate_limit, rule.threshold)
-        else:
-            value_screens.append(screen)
+        elif not (rule.kind == ConditionKind.NO_DATA and last_heard_of(rule.subject_kind) is not None):
+            always_walked = True
     return Plan(rules, tuple(value_screens), rate_limit, always_walked)
-
-
-def screen_of(rule: CompiledRule) -> Callable[[float], bool] | _ByRate | None:
-    """A test that says whether one reading could change anything by itself, so that the evaluation can set the
-    others aside; None where every reading matters. Value kinds: does it breach. "No data": never (a reading only
-    clears an open alarm), unless the subjects' system cannot say when they last reported, so that each newest
-    reading must be kept. Rates: BY_RATE, a change per minute above the threshold (see evaluation)."""
-    if rule.breaches is not None:
-        return rule.breaches
-    if rule.kind == ConditionKind.RATE_ABOVE:
-        return BY_RATE
-    if rule.kind == ConditionKind.NO_DATA and last_heard_of(rule.subject_kind) is not None:
-        return _never
-    return None
-
-
-def _never(_value: float) -> bool:
-    return False
 
 
 class _Cache:
