@@ -16,7 +16,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# The broker plugin that counts refused MQTT connections; needs mosquitto's headers (mosquitto-dev,
+# libmosquitto-dev). Without them the broker runs without it and refused connections are not counted.
+MOSQUITTO_PLUGIN := build/mosquitto/bohai_refusals.so
+$(MOSQUITTO_PLUGIN): bohai/iot/mqtt/refusals_plugin.c
+	@if [ -f /usr/include/mosquitto_broker.h ] && [ -f /usr/include/mosquitto.h ]; then \
+		mkdir -p $(@D) && $(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< && echo "built $@"; \
+	else \
+		echo "note: mosquitto's headers are missing (apt-get install mosquitto-dev libmosquitto-dev):" \
+		     "the broker will not count refused MQTT connections"; \
+	fi
+
+install: $(VENV)/.installed node_modules/.installed $(MOSQUITTO_PLUGIN)
 
 # Migrate, load the city's reference data and the demo data set (idempotent).
 setup: install

@@ -30,13 +30,19 @@ def _missing_service(marker: str) -> str | None:
             return "the database is SQLite; `make test-postgres` runs this suite"
     if marker == "mqtt" and not os.access(MOSQUITTO, os.X_OK):
         return f"mosquitto is not installed at {MOSQUITTO} (apt-get install mosquitto); the tests start their own"
+    if marker == "broker_plugin":
+        from django.conf import settings
+
+        if not settings.BOHAI_MQTT_REFUSALS_PLUGIN.is_file():
+            return ("Bohai's broker plugin is not built (apt-get install mosquitto-dev libmosquitto-dev, "
+                    "then make install)")
     if marker == "browser" and not chromium_path():
         return "Debian's chromium is not installed (apt-get install chromium)"
     return None
 
 
 def pytest_runtest_setup(item):
-    for marker in ("postgres", "mqtt", "browser"):
+    for marker in ("postgres", "mqtt", "broker_plugin", "browser"):
         if item.get_closest_marker(marker) is None:
             continue
         reason = _missing_service(marker)

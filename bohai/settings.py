@@ -204,6 +204,9 @@ BOHAI_MQTT_URL = os.environ.get("BOHAI_MQTT_URL", "mqtt://127.0.0.1:1884")
 BOHAI_MQTT_DIR = Path(os.environ.get("BOHAI_MQTT_DIR", VAR_DIR / "mosquitto"))
 BOHAI_MQTT_WORKER_USER = os.environ.get("BOHAI_MQTT_WORKER_USER", "bohai-ingest")
 BOHAI_MQTT_WORKER_PASSWORD = os.environ.get("BOHAI_MQTT_WORKER_PASSWORD") or None
+# The broker plugin that counts refused connections (built by `make install` from bohai/iot/mqtt/refusals_plugin.c).
+BOHAI_MQTT_REFUSALS_PLUGIN = Path(os.environ.get("BOHAI_MQTT_REFUSALS_PLUGIN",
+                                                 BASE_DIR / "build" / "mosquitto" / "bohai_refusals.so"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -62,6 +62,7 @@ class RejectedReading:
     metric: str
     reason: str
     detail: str
+    times: int = 1  # one line for many refusals of one kind (the broker's refused connections)
 
 
 @dataclass
@@ -240,7 +241,7 @@ def count_rejections(rejected: list[RejectedReading], entries: dict[str, DeviceE
     details: dict[tuple[str, str], str] = {}
     for rejection in rejected:
         key = (_storable_code(rejection.device_code), rejection.reason)
-        counts[key] += 1
+        counts[key] += rejection.times
         details[key] = rejection.detail[:300]
     stamp = connection.ops.adapt_datetimefield_value(at)
     rows = []

@@ -10,6 +10,11 @@ After a device's credentials or status change, the registry's actions call `requ
 and sends SIGHUP to the broker named by the pid file: mosquitto 2 then rereads both files and disconnects
 clients whose password no longer checks. The files live in `BOHAI_MQTT_DIR` (default `var/mosquitto/`), so the
 job must run on the broker's machine; a cluster of brokers would use an auth plugin reading the database instead.
+
+Refused connections are counted by Bohai's small broker plugin (`refusals_plugin.c`, built by `make install`
+where mosquitto's development headers are installed): it writes counts per user name into `refusals/`, and
+`refusals.collect_refusals` adds them to the devices' rejections. Without the plugin the broker runs as before and
+refused MQTT connections are not counted (the broker's start says so in the log).
 """
 import getpass
 import logging
@@ -35,6 +40,7 @@ WORKER_SUBSCRIPTION = f"$share/{SHARED_GROUP}/{TELEMETRY_FILTER}"
 MAX_QUEUED_MESSAGES = 5_000_000
 MAX_INFLIGHT_MESSAGES = 10_000
 AUTOSAVE_SECONDS = 30
+REFUSALS_FLUSH_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -65,11 +71,16 @@ class BrokerFiles:
     def worker_password(self) -> Path:
         return self.directory / "worker_password"
 
+    @property
+    def refusals(self) -> Path:
+        return self.directory / "refusals"
+
 
 def broker_files(directory: Path | str | None = None) -> BrokerFiles:
     files = BrokerFiles(Path(directory or settings.BOHAI_MQTT_DIR))
     files.directory.mkdir(parents=True, exist_ok=True)
     files.persistence.mkdir(exist_ok=True)
+    files.refusals.mkdir(exist_ok=True)
     return files
 
 
@@ -90,6 +101,22 @@ def worker_credentials(directory: Path | str | None = None) -> tuple[str, str]:
     return user, path.read_text().strip()
 
 
+def refusals_plugin() -> Path | None:
+    """The built refusal-counting plugin, or None when it was not built (no mosquitto development headers)."""
+    path = Path(settings.BOHAI_MQTT_REFUSALS_PLUGIN)
+    return path if path.is_file() else None
+
+
+def _plugin_lines(files: BrokerFiles) -> list[str]:
+    plugin = refusals_plugin()
+    if plugin is None:
+        log.warning("the broker plugin %s is not built (apt-get install mosquitto-dev libmosquitto-dev, then "
+                    "make install): refused MQTT connections will not be counted", settings.BOHAI_MQTT_REFUSALS_PLUGIN)
+        return []
+    return [f"plugin {plugin}", f"plugin_opt_refusals_dir {files.refusals}",
+            f"plugin_opt_flush_seconds {REFUSALS_FLUSH_SECONDS}"]
+
+
 def config_text(files: BrokerFiles, *, port: int, host: str = "127.0.0.1", log_to_file: bool = True) -> str:
     logging_lines = [f"log_dest file {files.directory / 'mosquitto.log'}"] if log_to_file else ["log_dest stderr"]
     return "\n".join([
@@ -100,6 +127,7 @@ def config_text(files: BrokerFiles, *, port: int, host: str = "127.0.0.1", log_t
         "allow_anonymous false",
         f"password_file {files.passwords}",
         f"acl_file {files.acl}",
+        *_plugin_lines(files),
         # Sessions and their queued QoS 1 messages survive a restart of the broker (saved on shutdown and
         # every AUTOSAVE_SECONDS; a crash of the broker itself loses at most what arrived since).
         "persistence true",
