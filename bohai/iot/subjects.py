@@ -1,5 +1,8 @@
 """How the alarm engine sees devices: an alarm on a device names it, belongs to its department and region,
-sits at its location and links to its page; "no data" rules ask the registry when devices last reported."""
+sits at its location and links to its page; "no data" rules ask the registry when devices last reported, and
+rates the telemetry store for the reading before a batch."""
+from datetime import datetime
+
 from django.urls import reverse
 
 from bohai.engines.alarms.subjects import Subject, register_subject_source
@@ -9,6 +12,7 @@ from bohai.engines.telemetry.models import Series
 from .models import Device, DeviceStatus, MetricSpec
 
 SUBJECT_KIND = "iot.device"
+SERIES_QUERY_CHUNK = 5000
 
 
 def describe_devices(device_ids: list[int]) -> dict[int, Subject]:
@@ -46,6 +50,20 @@ def last_heard(type_code: str, device_id: int | None, metric: str) -> dict[int, 
     return {pk: (last[pk], last[pk] or issued or created) for pk, _seen, issued, created in rows}
 
 
+def previous_readings(bounds: dict[tuple[int, str], datetime]) -> dict[tuple[int, str], tuple[datetime, float]]:
+    """For rates and combinations after a restart: each device metric's stored reading before the given time
+    (the telemetry store holds every reading, so the alarm engine keeps no state of its own for devices)."""
+    device_ids = sorted({device_id for device_id, _metric in bounds})
+    metrics = {metric for _device_id, metric in bounds}
+    series = {}
+    for first in range(0, len(device_ids), SERIES_QUERY_CHUNK):  # after a restart: every device at once
+        rows = Series.objects.filter(source_id__in=device_ids[first:first + SERIES_QUERY_CHUNK], metric__in=metrics)
+        series.update(((device_id, metric), series_id) for device_id, metric, series_id in
+                      rows.values_list("source_id", "metric", "pk") if (device_id, metric) in bounds)
+    found = store.previous({series_id: bounds[key] for key, series_id in series.items()})
+    return {key: found[series_id] for key, series_id in series.items() if series_id in found}
+
+
 def register() -> None:
     register_subject_source(SUBJECT_KIND, describe_devices, event_prefix="iot", name_metric=name_metric,
-                            last_heard=last_heard)
+                            last_heard=last_heard, previous_readings=previous_readings)

@@ -86,15 +86,19 @@ def client_for():
 
 @pytest.fixture(autouse=True)
 def fresh_telemetry_caches():
-    """Series ids and the ingestion's device directory are cached per process; each test's rows roll back."""
+    """Series ids, the ingestion's device directory and the alarm engine's last readings are cached per process;
+    each test's rows roll back."""
+    from bohai.engines.alarms.lastseen import forget_last_readings
     from bohai.engines.telemetry import store
     from bohai.iot.directory import directory
 
     store.forget_cached_series()
     directory.clear()
+    forget_last_readings()
     yield
     store.forget_cached_series()
     directory.clear()
+    forget_last_readings()
 
 
 @pytest.fixture(autouse=True)

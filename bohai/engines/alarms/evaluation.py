@@ -10,7 +10,9 @@ Called by the ingestion pipeline with each batch's newly stored readings. It mus
   walked reading by reading (a rate is screened against the previous reading this process remembers,
   and the newest reading of each screened metric is still remembered and, when due, stored);
 - per batch, at most three queries whatever its size: the previous readings that rates and
-  combinations need, the open alarms of the batch's subjects, and one upsert of the last readings;
+  combinations need (from the subjects' own store where their system offers it, for subjects this
+  process has not seen), the open alarms of the batch's subjects, and one upsert of the last readings
+  that only the engine can keep;
 - alarms are written only when a condition changes (raise, clear), plus one UPDATE per batch
   for the counters of alarms that stay open.
 
@@ -39,7 +41,8 @@ from .ruleset import active_rules
 
 QUERY_CHUNK = 2000
 # How often a kept last reading is written: "no data" rules read the stored states (see lastseen), rates and
-# combinations fall back on them only for subjects this process has not seen since it started.
+# combinations fall back on them only for subjects this process has not seen since it started and whose system
+# cannot give their previous reading itself.
 NO_DATA_STATE_INTERVAL = timedelta(seconds=30)
 HISTORY_STATE_INTERVAL = timedelta(minutes=10)
 
@@ -229,7 +232,8 @@ def _settle(batches) -> None:
 
 def _history(batches) -> dict[tuple[str, int, str], tuple[datetime, float]]:
     """The previous reading of the metrics that rates and combinations compare with: this process's
-    memory first, the stored states (one raw query) for what it has not seen."""
+    memory first; for what it has not seen, the subjects' own store (the reading before the subject's first
+    one in the batch) where their system offers it, else the states kept here (one raw query)."""
     history, missing = {}, {}
     remembered = last_readings.get
     for (kind, subject_id), batch in batches.items():
@@ -242,24 +246,27 @@ def _history(batches) -> dict[tuple[str, int, str], tuple[datetime, float]]:
                 if known is not None:
                     history[key] = known
                 else:
-                    missing.setdefault(kind, set()).add(subject_id)
-    if missing:
-        history.update(_stored_history(missing))
+                    missing.setdefault(kind, {})[(subject_id, metric)] = batch.readings[0].ts
+    for kind, bounds in missing.items():
+        from_store = subjects.previous_readings_of(kind)
+        if from_store is not None:
+            history.update(((kind, *subject_metric), reading) for subject_metric, reading in from_store(bounds).items())
+        else:
+            history.update(_kept_states(kind, {subject_id for subject_id, _metric in bounds}))
     return history
 
 
-def _stored_history(missing: dict[str, set[int]]) -> dict:
+def _kept_states(kind: str, ids: set[int]) -> dict:
     found = {}
     aware = _aware_reader()
     table = connection.ops.quote_name(SubjectMetricState._meta.db_table)
     with connection.cursor() as cursor:
-        for kind, ids in missing.items():
-            for chunk in _chunks(sorted(ids), QUERY_CHUNK):
-                among, ids = _among("subject_id", chunk)
-                cursor.execute(f"SELECT subject_id, metric, last_ts, last_value FROM {table} WHERE subject_kind = %s "
-                               f"AND {among}", [kind, *ids])
-                for subject_id, metric, last_ts, last_value in cursor.fetchall():
-                    found[(kind, subject_id, metric)] = (aware(last_ts), last_value)
+        for chunk in _chunks(sorted(ids), QUERY_CHUNK):
+            among, parameters = _among("subject_id", chunk)
+            cursor.execute(f"SELECT subject_id, metric, last_ts, last_value FROM {table} WHERE subject_kind = %s "
+                           f"AND {among}", [kind, *parameters])
+            for subject_id, metric, last_ts, last_value in cursor.fetchall():
+                found[(kind, subject_id, metric)] = (aware(last_ts), last_value)
     return found
 
 
@@ -311,7 +318,10 @@ def _store_last_readings(batches, screened: list[tuple[tuple[str, int, str], Obs
             newest = batch.readings[-1]
             latest[(kind, subject_id, newest.metric)] = (newest, kept[ANY_METRIC])
     due = last_readings.due_for_writing
-    written = [(key, reading) for key, reading in screened if due(key, reading.ts, HISTORY_STATE_INTERVAL)]
+    keeping_history = {kind for kind in {key[0] for key, _reading in screened}
+                       if subjects.previous_readings_of(kind) is None}
+    written = [(key, reading) for key, reading in screened
+               if key[0] in keeping_history and due(key, reading.ts, HISTORY_STATE_INTERVAL)]
     written += [(key, reading) for key, (reading, interval) in latest.items()
                 if interval is not None and due(key, reading.ts, interval)]
     seen = [(key, reading.ts, reading.value) for key, reading in screened]
@@ -337,13 +347,14 @@ def _store_last_readings(batches, screened: list[tuple[tuple[str, int, str], Obs
 def _kept_metrics(rules: list[CompiledRule]) -> dict[str, timedelta]:
     """Metrics whose last reading must be stored, and how often: those of "no data" rules whose subjects'
     system cannot say itself when they last reported (the sweep reads the states), and those of rates and
-    combinations (a fallback for subjects this process has not seen)."""
+    combinations whose system cannot give the reading before a batch (a fallback for subjects this process
+    has not seen)."""
     kept: dict[str, timedelta] = {}
     for rule in rules:
         if rule.kind == ConditionKind.NO_DATA and subjects.last_heard_of(rule.subject_kind) is None:
             kept.update(dict.fromkeys(rule.listens_to, NO_DATA_STATE_INTERVAL))
     for rule in rules:
-        if rule.needs_history:
+        if rule.needs_history and subjects.previous_readings_of(rule.subject_kind) is None:
             for metric in rule.listens_to:
                 kept.setdefault(metric, HISTORY_STATE_INTERVAL)
     return kept

@@ -29,6 +29,9 @@ NameMetric = Callable[[str, str], str]
 # last_heard(subject_type, subject_id, metric) -> {subject id: (time of its last reading or None, time silence
 # counts from)} for every subject that should be reporting: "" type or metric means any, None id means every one.
 LastHeard = Callable[[str, int | None, str], dict[int, tuple[datetime | None, datetime]]]
+# previous_readings({(subject id, metric): before}) -> {(subject id, metric): (ts, value)}: each metric's newest
+# reading strictly before the time given, from the system's own store, where it has one.
+PreviousReadings = Callable[[dict[tuple[int, str], datetime]], dict[tuple[int, str], tuple[datetime, float]]]
 
 
 @dataclass(frozen=True)
@@ -38,22 +41,31 @@ class SubjectSource:
     event_prefix: str
     name_metric: NameMetric | None = None
     last_heard: LastHeard | None = None
+    previous_readings: PreviousReadings | None = None
 
 
 _sources: dict[str, SubjectSource] = {}
 
 
 def register_subject_source(kind: str, describe: Describe, *, event_prefix: str,
-                            name_metric: NameMetric | None = None, last_heard: LastHeard | None = None) -> None:
+                            name_metric: NameMetric | None = None, last_heard: LastHeard | None = None,
+                            previous_readings: PreviousReadings | None = None) -> None:
     """`name_metric(subject_type, metric)` gives the metric's name as people read it ("管网压力").
     `last_heard` lets "no data" rules ask the system itself when its subjects last reported (and count silence
-    from their commissioning for those that never did); without it the engine keeps its own per-subject state."""
-    _sources[kind] = SubjectSource(kind, describe, event_prefix, name_metric, last_heard)
+    from their commissioning for those that never did); without it the engine keeps its own per-subject state.
+    `previous_readings` does the same for rates and combinations: the reading before a batch, for subjects this
+    process has not seen since it started, comes from the system's store instead of a state the engine keeps."""
+    _sources[kind] = SubjectSource(kind, describe, event_prefix, name_metric, last_heard, previous_readings)
 
 
 def last_heard_of(kind: str) -> LastHeard | None:
     source = _sources.get(kind)
     return source.last_heard if source else None
+
+
+def previous_readings_of(kind: str) -> PreviousReadings | None:
+    source = _sources.get(kind)
+    return source.previous_readings if source else None
 
 
 def metric_name(kind: str, subject_type: str, metric: str) -> str:

@@ -136,6 +136,30 @@ def latest(series_ids: list[int]) -> dict[int, tuple[datetime, float]]:
     return found
 
 
+def previous(bounds: dict[int, datetime]) -> dict[int, tuple[datetime, float]]:
+    """The newest raw reading of each series strictly before its bound: one backward step down the key each."""
+    if not bounds:
+        return {}
+    parse = _time_parser()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids = list(bounds)
+            cursor.execute(
+                f"SELECT bound.series_id, {_time('reading.ts')}, reading.value "
+                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS bound(series_id, before) CROSS JOIN LATERAL "
+                "(SELECT ts, value FROM telemetry_reading WHERE series_id = bound.series_id AND ts < bound.before "
+                "ORDER BY ts DESC LIMIT 1) AS reading", [_id_array(ids), [bounds[series_id] for series_id in ids]])
+            return {series_id: (parse(ts), value) for series_id, ts, value in cursor.fetchall()}
+        found = {}
+        for series_id, bound in bounds.items():
+            cursor.execute(f"SELECT {_time('ts')}, value FROM telemetry_reading WHERE series_id = %s AND ts < %s "
+                           "ORDER BY ts DESC LIMIT 1", [series_id, sqlite_time(bound)])
+            row = cursor.fetchone()
+            if row is not None:
+                found[series_id] = (parse(row[0]), row[1])
+        return found
+
+
 def purge_raw(series_ids: list[int], before: datetime) -> int:
     deleted = 0
     with connection.cursor() as cursor:

@@ -12,7 +12,7 @@ RETURNING and executemany upserts. `query` answers a chart with at most `budget`
 they fit, else the finest rollup that fits, merged into equal buckets when even days do not
 (`reading.py`). `purge_raw` deletes raw rows only: charts of old periods keep their rollups.
 """
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -85,6 +85,12 @@ def query(series_id: int, start: datetime, end: datetime, *, budget: int = 2000)
 def latest(series_ids: Iterable[int]) -> dict[int, tuple[datetime, float]]:
     """The newest (ts, value) of each series that has one."""
     return reading.latest(list(series_ids))
+
+
+def previous(bounds: Mapping[int, datetime]) -> dict[int, tuple[datetime, float]]:
+    """The newest raw (ts, value) of each series strictly before its bound, where there is one (retention may
+    have deleted it)."""
+    return reading.previous(dict(bounds))
 
 
 def purge_raw(series_ids: Iterable[int], before: datetime) -> int:

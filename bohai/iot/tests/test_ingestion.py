@@ -163,3 +163,44 @@ def test_no_data_rules_see_silent_devices_and_those_that_never_reported(iot_city
     assert not SubjectMetricState.objects.exists()  # the registry says when devices last reported
     ingest([reading(silent.code, ts=now.isoformat())], channel="test", received_at=now)
     assert Alarm.objects.get(subject_id=silent.pk).state == AlarmState.CLEARED
+
+
+def test_after_a_restart_a_rate_compares_with_the_stored_reading_before_the_batch(iot_city, make_device,
+                                                                                  django_capture_on_commit_callbacks):
+    """The telemetry store, not a state of the alarm engine's own, gives the previous reading after a restart:
+    the newest one, even when it arrived after the engine last wrote anything."""
+    from bohai.engines.alarms.actions import create_rule
+    from bohai.engines.alarms.lastseen import forget_last_readings
+    from bohai.engines.alarms.models import Alarm, SubjectMetricState
+
+    device, _secret = make_device(code="W-RATE")
+    create_rule(actor="test", name="压力突变", subject_kind="iot.device", kind="rate_above",
+                subject_type="water_supply", metric="pressure", threshold=0.5, severity="minor",
+                region=iot_city["city"])
+    start = timezone.now() - timedelta(minutes=10)
+
+    def send(minutes: int, value: float):
+        at = start + timedelta(minutes=minutes)
+        with django_capture_on_commit_callbacks(execute=True):  # the process remembers what it committed
+            ingest([reading(device.code, value=value, ts=at.isoformat())], channel="test", received_at=at)
+
+    send(0, 0.2)
+    send(5, 0.2)
+    forget_last_readings()  # a new process: nothing remembered
+    send(6, 0.8)  # 0.6 MPa a minute after the reading of minute 5; 0.1 a minute since minute 0
+
+    assert Alarm.objects.filter(subject_id=device.pk).count() == 1
+    assert not SubjectMetricState.objects.exists()  # nothing kept twice
+
+
+def test_a_rate_with_nothing_stored_before_it_raises_nothing(iot_city, make_device):
+    from bohai.engines.alarms.actions import create_rule
+    from bohai.engines.alarms.models import Alarm
+
+    device, _secret = make_device(code="W-FIRST")
+    create_rule(actor="test", name="压力突变", subject_kind="iot.device", kind="rate_above",
+                subject_type="water_supply", metric="pressure", threshold=0.5, severity="minor",
+                region=iot_city["city"])
+    now = timezone.now()
+    ingest([reading(device.code, value=1.5, ts=now.isoformat())], channel="test", received_at=now)
+    assert not Alarm.objects.exists()

@@ -89,6 +89,20 @@ def test_latest_of_many_series_at_once_leaves_out_series_without_readings():
     assert Latest.objects.count() == 2
 
 
+def test_previous_gives_each_series_its_newest_reading_strictly_before_its_own_bound():
+    early, late, empty = new_series(), new_series(), new_series()
+    # Across a month's end: on PostgreSQL the readings sit in two partitions.
+    store.write(every(early, 3600, 5, start=datetime(2026, 3, 31, 22, 0, tzinfo=timezone.utc)))
+    store.write(every(late, 60, 10))
+    bounds = {early: datetime(2026, 4, 1, 1, 0, tzinfo=timezone.utc), late: T0 + timedelta(minutes=7, seconds=30),
+              empty: T0, 10**12: T0}
+
+    assert store.previous(bounds) == {early: (datetime(2026, 4, 1, 0, 0, tzinfo=timezone.utc), 2.0),
+                                      late: (T0 + timedelta(minutes=7), 7.0)}
+    assert store.previous({late: T0}) == {}  # nothing before the first reading
+    assert store.previous({}) == {}
+
+
 def test_a_write_inside_a_transaction_that_rolls_back_leaves_nothing():
     series = new_series()
     with transaction.atomic():
