@@ -151,7 +151,8 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	(void)event;
 	(void)userdata;
 
-	if(username != NULL && mosquitto_client_id(disconnect->client) == NULL){
+	/* A client without a user name (or with an empty one) names no device: mosquitto logs it, Bohai cannot. */
+	if(username != NULL && username[0] != '\0' && mosquitto_client_id(disconnect->client) == NULL){
 		count_refusal(username, mosquitto_client_address(disconnect->client), time(NULL));
 	}
 	return MOSQ_ERR_SUCCESS;

@@ -50,6 +50,7 @@ def test_each_refused_connection_is_counted_against_the_device_with_its_reason(m
     assert attempt(mqtt_broker, "nobody-here", "anything").is_failure
     assert not attempt(mqtt_broker, device.code, secret).is_failure
     assert not attempt(mqtt_broker, *worker_credentials()).is_failure
+    assert attempt(mqtt_broker, "", "no-name").is_failure  # names no device: not counted
 
     assert collect_until(4) == 4
     bad = rejection(device.code, RejectionReason.BAD_CREDENTIALS)
