@@ -14,6 +14,7 @@ arrival would then be stored a second time under a new timestamp; with the devic
 is a duplicate and stored once. Timestamps without a zone are Beijing time, which is what Chinese devices send.
 Late data is accepted whatever its age (after 2000-01-01).
 """
+import functools
 import json
 import logging
 import math
@@ -210,11 +211,13 @@ def _evaluate_rules(stored_points) -> None:
     if not stored_points or not active_rules().rules:
         return
     observations = []
+    keep, entry_of = observations.append, directory.by_series
+    new_observation = functools.partial(tuple.__new__, Observation)  # Observation(...) less its Python-level __new__
     for point in stored_points:
-        entry = directory.by_series(point.series_id)
+        entry = entry_of(point.series_id)
         if entry is not None:
-            observations.append(Observation(SUBJECT_KIND, entry.pk, entry.type_code,
-                                            entry.metric_of_series[point.series_id], point.ts, point.value))
+            keep(new_observation((SUBJECT_KIND, entry.pk, entry.type_code, entry.metric_of_series[point.series_id],
+                                  point.ts, point.value)))
     try:
         with transaction.atomic():
             evaluate(observations)

@@ -148,25 +148,24 @@ def _match(observations, index, rates: "_RateScreen") -> tuple[dict[tuple[str, i
     screenable rules concern and that breach none of them."""
     batches: dict[tuple[str, int], _SubjectBatch] = {}
     quiet = []
-    plan_for = index.plan
-    for observation in observations:
-        plan = plan_for(observation.subject_kind, observation.subject_type, observation.subject_id, observation.metric)
+    plan_for, may_breach, keep_quiet = index.plan, rates.may_breach, quiet.append
+    for observation in observations:  # every reading of the batch: names bound locally, the tuple unpacked once
+        kind, subject_id, subject_type, metric, _ts, value = observation
+        plan = plan_for(kind, subject_type, subject_id, metric)
         if plan is None:
             continue
-        key = (observation.subject_kind, observation.subject_id)
-        walked = plan.always_walked
+        rules, value_screens, rate_limit, walked = plan
         if not walked:
-            value = observation.value
-            for screen in plan.value_screens:
+            for screen in value_screens:
                 if screen(value):
                     walked = True
                     break
             else:
-                walked = plan.rate_limit is not None and rates.may_breach(observation, plan.rate_limit)
+                walked = rate_limit is not None and may_breach(observation, rate_limit)
         if walked:
-            _add_reading(batches, key, observation, plan.rules)
+            _add_reading(batches, (kind, subject_id), observation, rules)
         else:
-            quiet.append((key, observation, plan.rules))
+            keep_quiet(((kind, subject_id), observation, rules))
     return batches, quiet
 
 
@@ -181,18 +180,17 @@ class _RateScreen:
         self.newest: dict[tuple[str, int, str], Observation] = {}
 
     def may_breach(self, observation: Observation, limit: float) -> bool:
-        key = (observation.subject_kind, observation.subject_id, observation.metric)
+        kind, subject_id, _type, metric, ts, value = observation
+        key = (kind, subject_id, metric)
         previous = self.newest.get(key)
         if previous is not None:
-            previous_ts, previous_value = previous.ts, previous.value
+            previous_ts, previous_value = previous[4], previous[5]  # its ts and value
         else:
             remembered = self.remembered(key)
             if remembered is None:
                 return True
             previous_ts, previous_value = remembered
-        ts = observation.ts
-        if ts <= previous_ts or abs(observation.value - previous_value) > \
-                limit * (ts - previous_ts).total_seconds() / 60:
+        if ts <= previous_ts or abs(value - previous_value) * 60 > limit * (ts - previous_ts).total_seconds():
             return True
         self.newest[key] = observation
         return False
