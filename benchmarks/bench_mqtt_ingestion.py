@@ -1,7 +1,9 @@
 """Sustained MQTT ingestion, end to end from publish to stored row: broker, worker and database on this machine.
 
 A real mosquitto (Bohai's config) on a free port, `bohai iot_worker` as a subprocess, N devices (default 1,000)
-each sending 3 metrics per message from publisher processes (paho, several clients each) at an offered rate,
+each sending 3 metrics per message at an offered rate, from `build/bench/mqtt_publisher` (C, libmosquitto, built
+by `make bench` from mqtt_publisher.c: devices are not on Bohai's machine, so their traffic should take as little
+of its two cores as it can) or, where it is not built, from Python publisher processes (paho: about a core),
 SQLite and PostgreSQL side by side. Figures: messages/s and points/s stored (from the first publish to the last
 stored row, and in the steady middle of the run), latency from publish to stored row (probe messages), loss
 (rows stored against rows sent), the worker's CPU, and the worker's RSS after every one of 100,000 registered
@@ -21,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +31,7 @@ from pathlib import Path
 import harness
 
 GOAL_POINTS = 30_000
+C_PUBLISHER = Path(__file__).resolve().parent.parent / "build" / "bench" / "mqtt_publisher"
 GATEWAYS = 8
 PUBLISHER_PROCESSES = 2
 
@@ -182,11 +186,8 @@ def run_stream(engine: str, url: str, broker, codes: list[str], args) -> dict:
     workers = [start_worker(url, broker, broker.files.directory / f"worker-{index}.log" if index else log_path,
                             f"bench-worker-{index}", shared=args.workers > 1) for index in range(args.workers)]
     start_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
-    per_process = [codes[index::PUBLISHER_PROCESSES] for index in range(PUBLISHER_PROCESSES)]
     queue = multiprocessing.Queue()
-    publishers = [multiprocessing.Process(target=publish, args=(
-        broker.port, index, part, start_at.timestamp(), args.rate / PUBLISHER_PROCESSES, args.seconds, queue))
-        for index, part in enumerate(per_process)]
+    publishers = device_traffic(broker.port, codes, start_at.timestamp(), args, queue)
     cpu_before = sum(process_cpu_seconds(worker.pid) for worker in workers)
     started = time.time()
     for publisher in publishers:
@@ -202,7 +203,7 @@ def run_stream(engine: str, url: str, broker, codes: list[str], args) -> dict:
             last_change, last_count = time.monotonic(), count
         while not queue.empty():
             sent.append(queue.get())
-        if len(sent) == PUBLISHER_PROCESSES and expected_sent is None:
+        if len(sent) == len(publishers) and expected_sent is None:
             expected_sent = sum(entry["messages"] for entry in sent)
         if expected_sent is not None and count >= expected_sent * 3:
             break
@@ -226,6 +227,7 @@ def run_stream(engine: str, url: str, broker, codes: list[str], args) -> dict:
         "devices": len(codes),
         "workers": args.workers,
         "offered_messages_per_second": args.rate,
+        "publisher": "libmosquitto (C, build/bench/mqtt_publisher)" if C_PUBLISHER.exists() else "paho (Python)",
         "publish_seconds": round(max(entry["seconds"] for entry in sent), 2) if sent else None,
         "sent_messages": messages,
         "sent_points": messages * 3,
@@ -268,6 +270,29 @@ def publish_to_stored(sent: list[dict], started: float, samples: list[tuple[floa
             break
         latencies.append(max(samples[position][0] - at, 0.0))
     return latencies
+
+
+def device_traffic(port: int, codes: list[str], start_ts: float, args, queue) -> list:
+    """The publishers, not yet started: the C one where `make bench` built it (it takes a few per cent of a core
+    where the Python ones took about one of the two), else PUBLISHER_PROCESSES Python processes. Each puts its
+    summary on `queue` when its messages are all acknowledged by the broker."""
+    if C_PUBLISHER.exists():
+        return [threading.Thread(target=publish_from_c, args=(port, codes, start_ts, args.rate, args.seconds, queue))]
+    per_process = [codes[index::PUBLISHER_PROCESSES] for index in range(PUBLISHER_PROCESSES)]
+    return [multiprocessing.Process(target=publish, args=(
+        port, index, part, start_ts, args.rate / PUBLISHER_PROCESSES, args.seconds, queue))
+        for index, part in enumerate(per_process)]
+
+
+def publish_from_c(port: int, codes: list[str], start_ts: float, rate: float, seconds: float, queue) -> None:
+    command = [str(C_PUBLISHER), str(port), "0", str(GATEWAYS), str(rate), str(seconds), str(int(start_ts))]
+    finished = subprocess.run(command, input="\n".join(codes) + "\n", capture_output=True, text=True, check=True)
+    summary = json.loads(finished.stdout)
+    if summary["acknowledged"] != summary["messages"]:
+        print(f"publisher: {summary['messages'] - summary['acknowledged']} messages never acknowledged",
+              file=sys.stderr)
+    queue.put({"index": 0, "messages": summary["messages"], "seconds": summary["seconds"],
+               "rounds": summary["rounds"], "codes_per_round": [len(codes)]})
 
 
 def publish(port: int, index: int, codes: list[str], start_ts: float, rate: float, seconds: float, queue) -> None:
