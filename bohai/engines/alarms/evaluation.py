@@ -8,7 +8,8 @@ Called by the ingestion pipeline with each batch's newly stored readings. It mus
   and that breach none of them are screened out in one pass: they matter only to a subject that
   already has an open alarm or breaches in the same batch, and only those subjects are grouped and
   walked reading by reading (a rate is screened against the previous reading this process remembers,
-  and the newest reading of each screened metric is still remembered and, when due, stored);
+  and the newest reading of each screened metric is still remembered and, when due, stored where
+  the subjects' system keeps no readings of its own);
 - per batch, at most three queries whatever its size: the previous readings that rates and
   combinations need (from the subjects' own store where their system offers it, for subjects this
   process has not seen), the open alarms of the batch's subjects, and one upsert of the last readings
@@ -316,8 +317,7 @@ def _store_last_readings(batches, screened: list[tuple[tuple[str, int, str], Obs
             newest = batch.readings[-1]
             latest[(kind, subject_id, newest.metric)] = (newest, kept[ANY_METRIC])
     due = last_readings.due_for_writing
-    keeping_history = {kind for kind in {key[0] for key, _reading in screened}
-                       if subjects.previous_readings_of(kind) is None}
+    keeping_history = {kind for kind in {key[0] for key, _reading in screened} if _keeps_history(kind)}
     written = [(key, reading) for key, reading in screened
                if key[0] in keeping_history and due(key, reading.ts, HISTORY_STATE_INTERVAL)]
     written += [(key, reading) for key, (reading, interval) in latest.items()
@@ -352,10 +352,16 @@ def _kept_metrics(rules: list[CompiledRule]) -> dict[str, timedelta]:
         if rule.kind == ConditionKind.NO_DATA and subjects.last_heard_of(rule.subject_kind) is None:
             kept.update(dict.fromkeys(rule.listens_to, NO_DATA_STATE_INTERVAL))
     for rule in rules:
-        if rule.needs_history and subjects.previous_readings_of(rule.subject_kind) is None:
+        if rule.needs_history and _keeps_history(rule.subject_kind):
             for metric in rule.listens_to:
                 kept.setdefault(metric, HISTORY_STATE_INTERVAL)
     return kept
+
+
+def _keeps_history(kind: str) -> bool:
+    """Whether rates and combinations of this kind fall back on states kept here (their system cannot give the
+    reading before a batch itself)."""
+    return subjects.previous_readings_of(kind) is None
 
 
 _POSTGRES_ROWS = ("SELECT * FROM unnest(%b::varchar[], %b::bigint[], %b::varchar[], %b::varchar[], "

@@ -6,7 +6,6 @@ import pytest
 
 from bohai.engines.alarms import subjects
 from bohai.engines.alarms.evaluation import Observation
-from bohai.engines.alarms.lastseen import forget_last_readings
 from bohai.engines.alarms.ruleset import forget_rules
 from bohai.testing.fixtures import organisation_in
 
@@ -37,11 +36,10 @@ class FakeDevices:
 
 @pytest.fixture(autouse=True)
 def fresh_rule_cache():
+    """The rules are cached per process (the last readings are forgotten by the suite-wide fixture)."""
     forget_rules()
-    forget_last_readings()
     yield
     forget_rules()
-    forget_last_readings()
 
 
 @pytest.fixture
