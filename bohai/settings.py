@@ -127,6 +127,8 @@ def _database_config() -> dict:
         # one per process so parallel test runs never share it.
         config["TEST"] = {"NAME": str(VAR_DIR / f"test_bohai_{os.getpid()}.sqlite3")}
     else:
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            config["ENGINE"] = "bohai.kernel.audit.postgresql"  # sends audit records with the COMMIT
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
     return config
 

@@ -3,9 +3,12 @@ import json
 from django.db import models
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical_json(value) -> str:
     """One text for one value: sorted keys, no spaces, UTF-8 characters as they are."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 class CanonicalJSONField(models.TextField):
@@ -23,3 +26,14 @@ class CanonicalJSONField(models.TextField):
 
     def value_to_string(self, obj):
         return self.get_prep_value(self.value_from_object(obj)) or ""
+
+
+class AppendOnlyAutoField(models.BigAutoField):
+    """The id of a table that rows are only ever appended to: on SQLite, the plain rowid.
+
+    AUTOINCREMENT only keeps SQLite from reusing the ids of deleted rows, and pays for it with an
+    update of sqlite_sequence on every insert; nothing is deleted from the audit trail.
+    """
+
+    def db_type_suffix(self, connection):
+        return None if connection.vendor == "sqlite" else super().db_type_suffix(connection)

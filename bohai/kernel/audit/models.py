@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .fields import CanonicalJSONField
+from .fields import AppendOnlyAutoField, CanonicalJSONField
 
 
 class AuditRecord(models.Model):
@@ -12,11 +12,15 @@ class AuditRecord(models.Model):
     sealer, which gives it the next seq and chains it to the previous record with SM3.
     """
 
+    id = AppendOnlyAutoField(primary_key=True)
     seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
     created_at = models.DateTimeField(_("时间"))
+    # The record keeps the id of a user who is later deleted: setting it to NULL would rewrite a
+    # sealed record and break the chain. No index: every audited write would pay for it, and
+    # nothing looks records up by user id (actor_label names the user).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", db_constraint=False, verbose_name=_("操作人"),
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        related_name="+", db_constraint=False, db_index=False, verbose_name=_("操作人"),
     )
     actor_label = models.CharField(_("操作人标识"), max_length=150)
     channel = models.CharField(_("渠道"), max_length=10)

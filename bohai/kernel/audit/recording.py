@@ -28,13 +28,13 @@ def snapshot(instance: models.Model, exclude: tuple[str, ...] = ()) -> dict:
     Fields whose names end in _cipher or _index hold personal data or keys to it;
     models keep a masked copy beside them, which is what the trail keeps.
     """
-    data = {}
-    for model_field in instance._meta.concrete_fields:
-        name = model_field.attname
-        if name in exclude or name.endswith(("_cipher", "_index", "password", "_secret")):
-            continue
-        data[name] = getattr(instance, name)
-    return data
+    return {name: getattr(instance, name) for name in _pictured_fields(type(instance)) if name not in exclude}
+
+
+@functools.lru_cache(maxsize=None)
+def _pictured_fields(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields
+                 if not field.attname.endswith(("_cipher", "_index", "password", "_secret")))
 
 
 def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
@@ -48,6 +48,8 @@ def record(*, actor, action: str, target=None, before=None, after=None, target_t
 
     When both `before` and `after` are snapshots (dicts), only the fields that changed are kept.
     One plain INSERT: audited writes take no lock and read nothing (chain.seal_pending seals).
+    On PostgreSQL the INSERT goes to the server with the next statement, usually the COMMIT
+    (audit/postgresql/base.py): one round trip fewer per audited action.
     """
     if isinstance(before, dict) and isinstance(after, dict):
         before, after = changed_fields(before, after)
@@ -71,8 +73,12 @@ def record(*, actor, action: str, target=None, before=None, after=None, target_t
         "",
         "",
     )
+    statement = _insert_statement(connection.vendor, connection.ops.quote_name)
+    if hasattr(connection, "defer"):
+        connection.defer(statement, values)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(connection.vendor, connection.ops.quote_name), values)
+        cursor.execute(statement, values)
 
 
 @functools.lru_cache(maxsize=4)

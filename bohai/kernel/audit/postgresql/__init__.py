@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, with statements that can ride on the next one (see base.py)."""
