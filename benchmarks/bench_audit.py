@@ -136,22 +136,18 @@ def time_updates(persons: list, updates: int) -> tuple[float, float, float | Non
 
 @contextmanager
 def records_sent_at_once(at_once: bool):
-    """With `at_once`, the backend's defer() runs the INSERT there and then, through a cursor."""
+    """With `at_once`, the backend says it defers nothing, so record() runs its INSERT there and then."""
     if not at_once:
         yield
         return
     from bohai.kernel.audit.postgresql.base import DatabaseWrapper
 
-    def insert_now(self, sql, params):
-        with self.cursor() as cursor:
-            cursor.execute(sql, params)
-
-    deferring = DatabaseWrapper.defer
-    DatabaseWrapper.defer = insert_now
+    deferring = DatabaseWrapper.defers_statements
+    DatabaseWrapper.defers_statements = False
     try:
         yield
     finally:
-        DatabaseWrapper.defer = deferring
+        DatabaseWrapper.defers_statements = deferring
 
 
 def fill_chain(records: int) -> None:

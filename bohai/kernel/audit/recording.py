@@ -74,7 +74,7 @@ def record(*, actor, action: str, target=None, before=None, after=None, target_t
         "",
     )
     statement = _insert_statement(connection.vendor, connection.ops.quote_name)
-    if hasattr(connection, "defer"):
+    if getattr(connection, "defers_statements", False):
         connection.defer(statement, values)
         return
     with connection.cursor() as cursor:

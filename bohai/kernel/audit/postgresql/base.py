@@ -43,7 +43,7 @@ class DeferredStatements:
         with base.Cursor(raw_connection) as cursor:  # Django's plain cursor class: it defers nothing
             cursor.execute("; ".join(texts), parameters)
         if self.log is not None:
-            self.log(statements, time.monotonic() - started)
+            self.log(statements, then, time.monotonic() - started)
 
 
 class DeferringCursor(base.Cursor):
@@ -88,11 +88,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return raw_connection
 
     def defer(self, sql: str, params: tuple) -> None:
-        """Run `sql` with the next statement this connection sends; only inside a transaction."""
-        if not self.defers_statements:
-            with self.cursor() as cursor:
-                cursor.execute(sql, params)
-            return
+        """Run `sql` with the next statement this connection sends; only inside a transaction.
+
+        Callers ask `defers_statements` first, and run the statement themselves where it is false.
+        """
         if not self.in_atomic_block:
             raise RuntimeError("a deferred statement must belong to a transaction")
         self.ensure_connection()
@@ -118,11 +117,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         deferred = self._deferred()
         if not deferred:
             return super()._savepoint_commit(sid)
-        release = self.ops.savepoint_commit_sql(sid)
         with self.wrap_database_errors:
-            deferred.send(self.connection, then=release)
-        if self.queries_logged:
-            self.queries_log.append({"sql": release, "time": "0.000"})
+            deferred.send(self.connection, then=self.ops.savepoint_commit_sql(sid))
 
     def _savepoint_rollback(self, sid):
         self._discard_deferred()
@@ -149,9 +145,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 deferred.send(self.connection)
         return super().create_cursor(name)
 
-    def _log_deferred(self, statements, duration: float) -> None:
+    def _log_deferred(self, statements, then: str, duration: float) -> None:
         if not self.queries_logged:
             return
-        for sql, params in statements:
-            self.queries_log.append({"sql": sql % tuple(repr(value) for value in params),
-                                     "time": "%.3f" % duration})
+        texts = [sql % tuple(repr(value) for value in params) for sql, params in statements]
+        if then and then != "COMMIT":  # debug_transaction logs the COMMIT
+            texts.append(then)
+        self.queries_log.extend({"sql": text, "time": "%.3f" % duration} for text in texts)
