@@ -153,9 +153,11 @@ def run_load(port: int, url_path: str, requests: list, clients: int, warmup: flo
     stop.wait(warmup)
     window_start = time.perf_counter()
     cpu_before = cpu_probe() if cpu_probe else None
+    client_cpu_before = time.process_time()
     stop.wait(seconds)
     window_end = time.perf_counter()
     cpu_after = cpu_probe() if cpu_probe else None
+    client_cpu = time.process_time() - client_cpu_before
     load = os.getloadavg()
     stop.set()
     for thread in threads:
@@ -175,6 +177,7 @@ def run_load(port: int, url_path: str, requests: list, clients: int, warmup: flo
             cpu = {f"{part}_cpu_ms_per_{per}": round((cpu_after[part] - cpu_before[part]) * 1000 / len(ok), 2)
                    for part in cpu_before}
             cpu["cores_busy"] = round(sum(cpu_after[p] - cpu_before[p] for p in cpu_before) / window, 2)
+            cpu[f"client_cpu_ms_per_{per}"] = round(client_cpu * 1000 / len(ok), 2)
         cpu["load_average_in_window"] = [round(x, 2) for x in load]
     return {
         **cpu,
@@ -201,7 +204,8 @@ def report_cpu_and_figures(result: dict, engine: str, per: str, goal_per_second:
         server, database = result[f"server_cpu_ms_per_{per}"], result.get(f"database_cpu_ms_per_{per}", 0)
         print(f"[{engine}] CPU per {per} in the window: server {server:.1f} ms, database {database:.1f} ms "
               f"({result['cores_busy']:.2f} cores busy; load average {result['load_average_in_window']}): "
-              f"2 free cores would allow at most {2000 / (server + database):,.0f} {plural}/s")
+              f"2 free cores would allow at most {2000 / (server + database):,.0f} {plural}/s; the load generator "
+              f"itself {result.get(f'client_cpu_ms_per_{per}', 0):.1f} ms")
     if "profile" in result:
         profile = result["profile"]
         print(f"[{engine}] one {per} alone: {profile['ms_per_request']:.1f} ms ({profile['cpu_ms_per_request']:.1f} ms "

@@ -116,8 +116,8 @@ def _database_config() -> dict:
     config = dj_database_url.parse(url, conn_max_age=60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers work beside the writer; IMMEDIATE avoids lock-upgrade
-        # deadlocks between the web process and the job worker.
-        config["CONN_MAX_AGE"] = 0
+        # deadlocks between the web process and the job worker; writers queue on a file lock.
+        config["ENGINE"] = "bohai.kernel.sqlite"
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
             "transaction_mode": "IMMEDIATE",
