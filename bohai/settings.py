@@ -117,7 +117,7 @@ def _database_config() -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers work beside the writer; IMMEDIATE avoids lock-upgrade
         # deadlocks between the web process and the job worker; writers queue on a file lock.
-        config["ENGINE"] = "bohai.kernel.sqlite"
+        config["ENGINE"] = "bohai.kernel.database.sqlite"
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
             "transaction_mode": "IMMEDIATE",

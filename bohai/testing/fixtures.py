@@ -102,6 +102,16 @@ def fresh_telemetry_caches():
 
 
 @pytest.fixture(autouse=True)
+def fresh_working_calendar():
+    """The working calendar is kept per process; each test's calendar days roll back."""
+    from bohai.engines.workdays.clock import forget_calendar
+
+    forget_calendar()
+    yield
+    forget_calendar()
+
+
+@pytest.fixture(autouse=True)
 def fresh_unit_directory():
     """The map of units by function is kept per process; each test's units roll back."""
     from bohai.kernel.organisations import directory

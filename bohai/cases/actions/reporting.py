@@ -7,6 +7,7 @@ from bohai.engines.workflows import actions as workflow
 from bohai.kernel.audit.recording import record, snapshot
 from bohai.kernel.audit.service import service_action
 from bohai.kernel.crypto.fields import blind_index, encrypt
+from bohai.kernel.database.inserts import insert
 from bohai.kernel.events.outbox import publish
 from bohai.kernel.files.actions import store_upload
 from bohai.kernel.identities import validators
@@ -85,7 +86,7 @@ def _report(*, actor, track: str, source: str, description: str, stored_photos: 
         case.caller_phone_cipher, case.caller_phone_index = encrypt(phone), blind_index(phone)
         case.caller_phone_masked = validators.mask_phone(phone)
     case.suggestion = suggestion or suggestion_record(suggest(description, case.region, track=track))
-    case.save()
+    insert(case)
     case.number = _number(case, at)
     CasePhoto.objects.bulk_create([CasePhoto(case=case, stage=PhotoStage.REPORT, stored_file=f) for f in stored_photos])
     case.workflow = _start(case, at, actor)

@@ -1,10 +1,12 @@
 from django.utils import timezone
 
+from bohai.kernel.database.inserts import insert
+
 from ..models import Case, CaseEvent
 
 
 def add_event(case: Case, kind: str, *, actor, at=None, public: bool = True, **params) -> CaseEvent:
     user = actor if hasattr(actor, "pk") and not isinstance(actor, str) else None
     label = (getattr(user, "display_name", "") or getattr(user, "username", "")) if user else str(actor)
-    return CaseEvent.objects.create(case=case, kind=kind, at=at or timezone.now(), actor=user, actor_label=label[:100],
-                                    params=params, public=public)
+    return insert(CaseEvent(case=case, kind=kind, at=at or timezone.now(), actor=user, actor_label=label[:100],
+                            params=params, public=public))

@@ -14,7 +14,9 @@ are the default.
 Prediction does not go through scikit-learn's estimators: after fitting, the SVM's weights and
 the calibrators' parameters are copied into arrays and `Model.probabilities` is one sparse
 matrix product plus a sigmoid (0.4 ms for one text instead of 8 ms through CalibratedClassifierCV,
-same numbers; `train` checks that they agree).
+same numbers; `train` checks that they agree). The TF-IDF rows of a single vectorizer are built the
+same way (`TfidfRows`): scikit-learn's transform spent two thirds of its time checking its input,
+about 0.5 ms of every Open311 report.
 """
 import hashlib
 import warnings
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 from scipy.special import expit
 
 from . import segmentation
@@ -55,12 +58,62 @@ def make_vectorizer(features: str = "chars"):
     raise ValueError(f"features must be one of {FEATURES}, not {features!r}")
 
 
+class TfidfRows:
+    """The rows a fitted TfidfVectorizer's transform gives, computed as it does (counts of the analyser's
+    terms in the vocabulary, 1 + log of each count, times the term's idf, rows scaled to unit length, all
+    in the vectorizer's dtype) without its per-call input checks."""
+
+    def __init__(self, vectorizer):
+        self.analyse = vectorizer.build_analyzer()
+        self.vocabulary = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_ if vectorizer.use_idf else None
+        self.sublinear = vectorizer.sublinear_tf
+        self.dtype = vectorizer.dtype
+        self.width = len(self.vocabulary)
+
+    @classmethod
+    def of(cls, vectorizer) -> "TfidfRows | None":
+        """For a plain TfidfVectorizer with l2 rows; None for anything else (a FeatureUnion keeps scikit-learn's)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if type(vectorizer) is not TfidfVectorizer or vectorizer.norm != "l2" or vectorizer.binary:
+            return None
+        return cls(vectorizer)
+
+    def __call__(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        columns, values, ends = [], [], [0]
+        for text in texts:
+            counts: dict[int, int] = {}
+            for term in self.analyse(text):
+                column = self.vocabulary.get(term)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            row = sorted(counts)
+            columns += row
+            values += [counts[column] for column in row]
+            ends.append(len(columns))
+        columns = np.asarray(columns, dtype=np.int32)
+        data = np.asarray(values, dtype=self.dtype)
+        if self.sublinear:
+            np.log(data, out=data)
+            data += 1
+        if self.idf is not None:
+            data *= self.idf[columns]
+        ends = np.asarray(ends, dtype=np.int32)
+        for start, end in zip(ends[:-1], ends[1:]):
+            length = np.sqrt(np.dot(data[start:end], data[start:end]))
+            if length > 0:
+                data[start:end] /= length
+        return sparse.csr_matrix((data, columns, ends), shape=(len(ends) - 1, self.width))
+
+
 class Model:
     """A trained classifier. Immutable; safe to share between threads."""
 
     def __init__(self, vectorizer, weights: np.ndarray, intercepts: np.ndarray, slopes: np.ndarray,
                  offsets: np.ndarray, labels: Sequence[str], info: dict):
         self.vectorizer = vectorizer
+        self.rows = TfidfRows.of(vectorizer)
         self.weights = weights  # (features, columns) float32; one column per class, or one for two classes
         self.intercepts = intercepts
         self.slopes = slopes  # sigmoid calibration: p = 1 / (1 + exp(slope * score + offset))
@@ -73,7 +126,8 @@ class Model:
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), len(labels)) class probabilities; each row sums to 1."""
-        scores = np.asarray(self.vectorizer.transform(list(texts)) @ self.weights, dtype=np.float64) + self.intercepts
+        matrix = self.rows(texts) if self.rows is not None else self.vectorizer.transform(list(texts))
+        scores = np.asarray(matrix @ self.weights, dtype=np.float64) + self.intercepts
         calibrated = expit(-(self.slopes * scores + self.offsets))
         if len(self.labels) == 2:
             return np.hstack([1.0 - calibrated, calibrated])

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from bohai.engines.workdays.clock import working_calendar
 from bohai.kernel.audit.recording import record
 from bohai.kernel.audit.service import Conflict, service_action
+from bohai.kernel.database.inserts import insert
 from bohai.kernel.events.outbox import publish
 from bohai.kernel.organisations.directory import counterpart
 
@@ -51,7 +52,7 @@ def start_process(subject, process: Process, *, region, department: str, limit_d
         organisation=counterpart(department, region), started_at=started_at, limit_days=limit_days,
     )
     _set_instance_clock(instance)
-    instance.save()
+    insert(instance)
     _open_tasks(instance, first, started_at)
     record(actor=actor, action="workflows.start", target=instance,
            after={"stage": instance.stage_key, "limit_days": limit_days, "subject": f"{instance.subject_type.model}#{subject.pk}"})
@@ -244,7 +245,8 @@ def _enter_stage(instance: WorkflowInstance, stage: Stage, at) -> None:
 
 
 def _open_tasks(instance: WorkflowInstance, stage: Stage, at) -> None:
-    WorkflowTask.objects.bulk_create([_new_task(instance, stage, step, at) for step in stage.steps])
+    for step in stage.steps:  # one INSERT each: a stage has one to a few steps
+        insert(_new_task(instance, stage, step, at))
 
 
 def _new_task(instance: WorkflowInstance, stage: Stage, step: Step, at) -> WorkflowTask:

@@ -42,6 +42,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bohai.kernel.audit.context import origin
+from bohai.kernel.database.inserts import insert
 from bohai.kernel.jobs.wakeup import announce_work
 
 from .models import HandlerReceipt, OutboxEvent
@@ -86,9 +87,7 @@ def publish(name: str, payload: dict) -> OutboxEvent:
     """Write an event in the current transaction; it is delivered only after that commits."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events.publish must run inside the action's transaction")
-    event = OutboxEvent.objects.create(
-        name=name, payload=_json_safe(payload), available_at=timezone.now()
-    )
+    event = insert(OutboxEvent(name=name, payload=_json_safe(payload), available_at=timezone.now()))
     announce_work()
     return event
 

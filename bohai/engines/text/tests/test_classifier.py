@@ -94,3 +94,19 @@ def test_word_features(appeals):
     assert model.suggest("流浪狗太多了晚上追人")[0].label == "dogs"
     with pytest.raises(ValueError):
         train(["a", "b"], ["x", "y"], features="bytes")
+
+
+def test_tf_idf_rows_are_those_of_scikit_learn(small_model, appeals):
+    texts = [a.text for a in corpus.split(appeals, "test")[:300]] + ["", "！！！", "ＡＢＣ　全角 与 emoji 🙂", "ζζζ"]
+    ours = small_model.rows(texts)
+    theirs = small_model.vectorizer.transform(texts)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    assert np.allclose(ours.toarray(), theirs.toarray(), atol=1e-6)
+    assert ours[texts.index("ζζζ")].nnz == 0  # nothing known: an empty row, not a division by zero
+
+
+def test_a_feature_union_keeps_scikit_learns_transform(appeals):
+    chosen = [a for a in corpus.split(appeals, "train") if a.class_code in ("heating", "gas", "dogs")][:150]
+    model = train([a.text for a in chosen], [a.class_code for a in chosen], features="words+chars")
+    assert model.rows is None
+    assert model.suggest("暖气不热，屋里太冷")[0].label == "heating"

@@ -85,6 +85,20 @@ def test_an_administrators_change_reaches_the_clock(calendar):
     assert working_calendar().is_working_day(date(2026, 12, 31))
 
 
+def test_another_process_change_arrives_within_the_check_interval(calendar, monkeypatch):
+    from django.core.cache import cache
+
+    from bohai.engines.workdays import clock
+
+    working_calendar()
+    CalendarDay.objects.create(date=date(2026, 12, 31), kind="holiday", name="元旦")  # written by another process …
+    cache.set(clock.CACHE_KEY, "changed-elsewhere", timeout=None)  # … which also turned the version token
+    assert working_calendar().is_working_day(date(2026, 12, 31))  # not yet looked for
+    later = clock.monotonic() + clock.VERSION_CHECK_SECONDS + 1
+    monkeypatch.setattr(clock, "monotonic", lambda: later)
+    assert not working_calendar().is_working_day(date(2026, 12, 31))
+
+
 def test_reloading_the_reference_keeps_local_changes(calendar):
     actions.set_calendar_day(date(2026, 10, 1), "workday", "演练", actor="test")
     assert actions.load_reference_holidays(actor="test") == 0

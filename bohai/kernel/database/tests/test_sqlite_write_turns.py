@@ -1,4 +1,4 @@
-"""On SQLite, write transactions take turns on a file lock beside the database (bohai.kernel.sqlite).
+"""On SQLite, write transactions take turns on a file lock beside the database (bohai.kernel.database.sqlite).
 
 What must hold: a transaction holds the turn from its BEGIN to its COMMIT or ROLLBACK and no longer; a
 second writer waits for the turn and goes on when it is given back, without losing either's rows; a
@@ -14,7 +14,7 @@ from django.db import connection, connections, transaction
 
 from bohai.kernel.audit.models import AuditRecord
 from bohai.kernel.audit.recording import record
-from bohai.kernel.sqlite.base import DatabaseCreation, writers_file
+from bohai.kernel.database.sqlite.base import DatabaseCreation, writers_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
