@@ -27,7 +27,10 @@ MAX_PHOTOS = 9
 
 
 def report_case(*, actor, track: str, source: str, description: str, photos: list = (), **fields) -> Case:
-    """Take a problem in; photos (JPEG/PNG, 10 MB each) are checked and stored before the transaction."""
+    """Take a problem in; photos (JPEG/PNG, 10 MB each) are checked and stored before the transaction.
+
+    `charge`, when given, is called inside the report's transaction after its writes: a caller's quota
+    (Open311's per-key limit) is counted with the report, or not at all when the report fails."""
     if len(photos) > MAX_PHOTOS:
         raise ValidationError({"photos": [_("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS}]})
     stored, problems = [], {}
@@ -61,7 +64,7 @@ def _suggestion_before(description: str, track: str, fields: dict) -> dict:
 def _report(*, actor, track: str, source: str, description: str, stored_photos: list, photo_problems: dict,
             suggestion: dict, case_class: CaseClass | None = None, appeal_type: str = "", lng=None, lat=None, address: str = "",
             region: Region | None = None, urgency: str = Urgency.NORMAL, caller_name: str = "", caller_phone: str = "",
-            reporter=None, external_token: str = "", at=None) -> Case:
+            reporter=None, external_token: str = "", at=None, charge=None) -> Case:
     at = at or timezone.now()
     problems = dict(photo_problems)
     description = _check_description(description, problems)
@@ -94,6 +97,8 @@ def _report(*, actor, track: str, source: str, description: str, stored_photos: 
     add_event(case, "reported", actor=actor, at=at, source=source)
     record(actor=actor, action="cases.case.report", target=case, after=snapshot(case, ("suggestion",)))
     publish("cases.reported", {"case_id": case.pk, "track": track})
+    if charge is not None:
+        charge()
     return case
 
 

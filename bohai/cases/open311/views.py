@@ -19,17 +19,16 @@ No cookies are read, so no CSRF token is asked for.
 """
 import functools
 import secrets
-import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.db.models import CharField, F, Value
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from bohai.kernel.api.auth import ApiKeyAuth
+from bohai.kernel.api.quota import KeyQuota
 from bohai.kernel.api.throttling import AddressRateThrottle
 from bohai.kernel.files.reading import StoredFileUnavailable, file_response
 from bohai.kernel.regions.models import Level, Region
@@ -84,26 +83,6 @@ def endpoint(*methods: str):
 
 def address_allows(request) -> bool:
     return AddressRateThrottle(settings.BOHAI_API_ANON_RATE).allow_request(request)
-
-
-class KeyWindow:
-    """Reports per API key's account: a fixed-window counter in the platform's cache (one small value
-    per key and window, where django-ninja's sliding log would rewrite a list of every timestamp). At a
-    window's edge a key may send up to twice the rate within one period: the price of the small counter."""
-
-    clock = staticmethod(time.time)
-
-    def __init__(self, rate: str):
-        self.limit, self.seconds = AddressRateThrottle(rate).parse_rate(rate)
-
-    def allows(self, ident) -> bool:
-        window = int(self.clock() // self.seconds)
-        key = f"throttle_open311_key_{ident}_{window}"
-        count = cache.get(key, 0)
-        if count >= self.limit:
-            return False
-        cache.set(key, count + 1, self.seconds)
-        return True
 
 
 def not_found(request, key: str, **params) -> Open311Error:
@@ -255,13 +234,24 @@ def parse_moment(request, field: str, text: str) -> datetime | None:
 # Reporting -------------------------------------------------------------------------------------
 
 def post_request(request, fmt):
+    """A report counts against its key with the case, in the case's transaction; a refused one on its own."""
     data = request.POST
     account = ApiKeyAuth().authenticate(request, given(data.get("api_key")) or given(request.GET.get("api_key"))
                                         or given(request.headers.get("X-API-Key")))
     if account is None:
         raise Open311Error(403, [message(request, "api_key")])
-    if not KeyWindow(settings.BOHAI_API_AUTH_RATE).allows(account.pk):
+    quota = KeyQuota(settings.BOHAI_API_AUTH_RATE)
+    if not quota.has_room(request.api_key):
         raise Open311Error(429, [message(request, "rate_limited")])
+    try:
+        answer = report(request, data, account, charge=lambda: quota.charge(request.api_key))
+    except Open311Error:
+        quota.charge(request.api_key)
+        raise
+    return render(fmt, [answer], root="service_requests", item="request", status=201)
+
+
+def report(request, data, account, *, charge) -> dict:
     code = given(data.get("service_code"))
     if not code:
         raise bad(request, "service_code_missing")
@@ -280,13 +270,12 @@ def post_request(request, fmt):
             or case_class.name, photos=request.FILES.getlist("media"), case_class=case_class,
             appeal_type=choices.get("appeal_type", ""), urgency=choices.get("urgent", Urgency.NORMAL),
             address=given(data.get("address_string"))[:200], caller_name=name[:20],
-            caller_phone=given(data.get("phone")), external_token=token, **place)
+            caller_phone=given(data.get("phone")), external_token=token, charge=charge, **place)
     except ValidationError as error:
         raise Open311Error(400, field_messages(error)) from None
     received = message(request, "received_city" if track == Track.CITY else "received_hotline", id=case.number)
-    answer = {"service_request_id": case.number, "token": token, "service_notice": " ".join([received, *notes]),
-              "account_id": given(data.get("account_id"))[:64] or None}
-    return render(fmt, [answer], root="service_requests", item="request", status=201)
+    return {"service_request_id": case.number, "token": token, "service_notice": " ".join([received, *notes]),
+            "account_id": given(data.get("account_id"))[:64] or None}
 
 
 def field_messages(error: ValidationError) -> list[str]:

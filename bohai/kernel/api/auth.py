@@ -38,7 +38,7 @@ class ApiKeyAuth(APIKeyHeader):
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
             # "last used" to the minute is enough, and saves a write on every keyed request
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        request.user = api_key.account
+        request.user, request.api_key = api_key.account, api_key
         return api_key.account
 
 

@@ -14,6 +14,9 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    # The per-key rate limit's fixed window (its number since the epoch) and the requests counted in it.
+    window_number = models.BigIntegerField(default=0, editable=False)
+    window_used = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

@@ -11,6 +11,7 @@ import time
 from django.db import connection, transaction
 
 CHANNEL = "bohai_work"
+_NOTIFY = "SELECT pg_notify(%s, '')"
 # How often a worker waiting on PostgreSQL looks up to see whether it was asked to stop.
 _STOP_CHECK_SECONDS = 1.0
 _work_committed = threading.Event()
@@ -19,8 +20,12 @@ _work_committed = threading.Event()
 def announce_work() -> None:
     """Call inside the transaction that creates work (a job, an event)."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+        if connection.in_atomic_block and getattr(connection, "defers_statements", False):
+            # Nobody reads its result: it goes to the server with the COMMIT, not in a round trip of its own.
+            connection.defer(_NOTIFY, (CHANNEL,))
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(_NOTIFY, [CHANNEL])
     transaction.on_commit(_work_committed.set)
 
 

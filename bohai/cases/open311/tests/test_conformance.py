@@ -16,10 +16,10 @@ from PIL import Image
 
 from bohai.cases import actions
 from bohai.cases.models import Case, CasePhoto, Source, Status, Track
-from bohai.cases.open311 import views
 from bohai.cases.tests.conftest import INSIDE, OUTSIDE
 from bohai.kernel.api.actions import revoke_api_key
 from bohai.kernel.api.models import ApiKey
+from bohai.kernel.api.quota import KeyQuota
 
 BASE = "/open311/v2"
 FORMATS = ["xml", "json"]
@@ -504,7 +504,7 @@ def test_status_follows_the_case(client, city, people, api_key):
 
 def test_reads_are_limited_per_address_and_reports_per_key(client, city, api_key, settings, monkeypatch):
     cache.clear()
-    monkeypatch.setattr(views.KeyWindow, "clock", staticmethod(lambda: 1_800_000_030.0))  # mid-window, not at its edge
+    monkeypatch.setattr(KeyQuota, "clock", staticmethod(lambda: 1_800_000_030.0))  # mid-window, not at its edge
     settings.BOHAI_API_ANON_RATE = "3/min"
     for _ in range(3):
         assert client.get(f"{BASE}/services.json").status_code == 200
@@ -515,6 +515,30 @@ def test_reads_are_limited_per_address_and_reports_per_key(client, city, api_key
     assert post(client, api_key).status_code == 201 and post(client, api_key).status_code == 201
     errors(post(client, api_key, "json"), "json", 429)
     cache.clear()
+
+
+def test_a_key_counts_each_report_once_whether_taken_or_refused(client, city, api_key, settings, monkeypatch):
+    now = [1_800_000_030.0]
+    monkeypatch.setattr(KeyQuota, "clock", staticmethod(lambda: now[0]))
+    settings.BOHAI_API_AUTH_RATE = "4/min"
+    key = ApiKey.objects.get()
+
+    def used() -> int:
+        key.refresh_from_db()
+        return key.window_used
+
+    assert post(client, api_key).status_code == 201
+    assert used() == 1  # counted in the report's own transaction
+    errors(post(client, api_key, service_code="P9999"), "json", 400)  # refused before the action
+    assert used() == 2
+    errors(post(client, api_key, lat=str(OUTSIDE[1]), long=str(OUTSIDE[0])), "json", 400)  # refused inside it
+    assert used() == 3 and Case.objects.count() == 1
+    assert post(client, api_key).status_code == 201
+    errors(post(client, api_key), "json", 429)
+    assert used() == 4 and Case.objects.count() == 2  # a request over the limit is neither taken nor counted
+    now[0] += 60  # the next window
+    assert post(client, api_key).status_code == 201
+    assert used() == 1
 
 
 def test_english_messages_under_accept_language_en(client, city, api_key):
