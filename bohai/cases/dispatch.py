@@ -57,7 +57,7 @@ def current_model():
 def suggest(text: str, region=None, k: int = 3, track: str = "city") -> list[Suggestion]:
     """Top-k classes for the text, each with the unit responsible at the place. A model label may name
     both a 数字城管 class and a 12345 topic (油烟): the track decides which one is meant."""
-    classes = _cached(("classes", track), lambda: _classes_by_label(track))
+    classes = cached_reference(("classes", track), lambda: _classes_by_label(track))
     rules = _rules_for(region)
     ranked = current_model().suggest(text, k=k, rules=rules)
     suggestions = []
@@ -80,7 +80,8 @@ def _classes_by_label(track: str) -> dict:
     return classes
 
 
-def _cached(key, produce):
+def cached_reference(key, produce):
+    """`produce()`, kept in this process for REFERENCE_SECONDS under `key` (forget() drops it)."""
     now = time.monotonic()
     entry = _reference.get(key)
     if entry is None or now - entry[0] > REFERENCE_SECONDS:
@@ -107,7 +108,7 @@ def responsible_unit(department: str, region):
 def _rules_for(region) -> list[TextRule]:
     """The active rules for everywhere, and those for the region or a region above it."""
     keys = set(region.path.strip("/").split("/")) if region is not None else set()
-    return [rule for region_key, rule in _cached(("rules",), _all_rules) if region_key is None or region_key in keys]
+    return [rule for region_key, rule in cached_reference(("rules",), _all_rules) if region_key is None or region_key in keys]
 
 
 def _all_rules() -> list[tuple[str | None, TextRule]]:

@@ -1,12 +1,13 @@
 from django.utils import timezone
 
-from bohai.kernel.database.inserts import insert
+from bohai.kernel.database.inserts import insert_unread
 
 from ..models import Case, CaseEvent
 
 
-def add_event(case: Case, kind: str, *, actor, at=None, public: bool = True, **params) -> CaseEvent:
+def add_event(case: Case, kind: str, *, actor, at=None, public: bool = True, **params) -> None:
+    """Add to the case's timeline; on PostgreSQL the row goes to the server with the action's COMMIT."""
     user = actor if hasattr(actor, "pk") and not isinstance(actor, str) else None
     label = (getattr(user, "display_name", "") or getattr(user, "username", "")) if user else str(actor)
-    return insert(CaseEvent(case=case, kind=kind, at=at or timezone.now(), actor=user, actor_label=label[:100],
+    insert_unread(CaseEvent(case=case, kind=kind, at=at or timezone.now(), actor=user, actor_label=label[:100],
                             params=params, public=public))

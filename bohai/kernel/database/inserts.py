@@ -9,6 +9,10 @@ encrypted fields come out the same.
 
 What it leaves out, so use it only where none of these applies: the pre_save and post_save signals,
 expressions as field values, inherited (multi-table) models, and database-side defaults.
+
+`insert_unread()` is for rows that nothing reads back in the transaction that writes them (a case's
+timeline event): on PostgreSQL the INSERT goes to the server with the next statement, usually the
+COMMIT (audit/postgresql/base.py), and the instance gets no primary key.
 """
 import functools
 
@@ -18,29 +22,55 @@ from django.db.models import Model
 
 def insert(instance: Model) -> Model:
     """INSERT `instance` (not yet saved) and set its primary key; returns it."""
-    model = type(instance)
-    connection = connections[router.db_for_write(model, instance=instance)]
-    instance._prepare_related_fields_for_save(operation_name="insert")  # as save(): no unsaved related object
+    model, connection = type(instance), _connection_for(instance)
     with_key = instance.pk is not None
-    statement, fields = _statement(model, connection.alias, connection.vendor, with_key)
+    returning = not with_key and connection.features.can_return_columns_from_insert
+    statement, values = _statement_and_values(instance, connection, with_key, returning)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+        if not with_key:
+            key = cursor.fetchone()[0] if returning else cursor.lastrowid
+            setattr(instance, model._meta.pk.attname, key)
+    _mark_saved(instance, connection)
+    return instance
+
+
+def insert_unread(instance: Model) -> None:
+    """INSERT `instance`; on a connection that defers statements (PostgreSQL, inside a transaction) it goes
+    with the next statement and the instance keeps no primary key, elsewhere as insert()."""
+    connection = _connection_for(instance)
+    if not (connection.in_atomic_block and getattr(connection, "defers_statements", False)):
+        insert(instance)
+        return
+    statement, values = _statement_and_values(instance, connection, instance.pk is not None, returning=False)
+    connection.defer(statement, tuple(values))
+    _mark_saved(instance, connection)
+
+
+def _connection_for(instance: Model):
+    instance._prepare_related_fields_for_save(operation_name="insert")  # as save(): no unsaved related object
+    return connections[router.db_for_write(type(instance), instance=instance)]
+
+
+def _statement_and_values(instance: Model, connection, with_key: bool, returning: bool) -> tuple[str, list]:
+    model = type(instance)
+    statement, fields = _statement(model, connection.alias, with_key, returning)
     values = []
     for field in fields:
         value = field.pre_save(instance, True)
         if hasattr(value, "resolve_expression"):  # F(), Now(), a database default
             raise ValueError(f"insert() takes plain values; {model.__name__}.{field.name} holds an expression")
         values.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(statement, values)
-        if not with_key:
-            key = cursor.fetchone()[0] if connection.features.can_return_columns_from_insert else cursor.lastrowid
-            setattr(instance, model._meta.pk.attname, key)
+    return statement, values
+
+
+def _mark_saved(instance: Model, connection) -> None:
     instance._state.adding = False
     instance._state.db = connection.alias
-    return instance
 
 
 @functools.lru_cache(maxsize=None)
-def _statement(model: type[Model], alias: str, vendor: str, with_key: bool) -> tuple[str, tuple]:
+def _statement(model: type[Model], alias: str, with_key: bool, returning: bool) -> tuple[str, tuple]:
     if model._meta.parents:
         raise ValueError(f"insert() writes one table; {model.__name__} inherits from another model")
     connection = connections[alias]
@@ -49,6 +79,6 @@ def _statement(model: type[Model], alias: str, vendor: str, with_key: bool) -> t
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     statement = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-    if not with_key and connection.features.can_return_columns_from_insert:
+    if returning:
         statement += f" RETURNING {quote(model._meta.pk.column)}"
     return statement, fields

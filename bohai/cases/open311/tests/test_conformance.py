@@ -16,6 +16,7 @@ from PIL import Image
 
 from bohai.cases import actions
 from bohai.cases.models import Case, CasePhoto, Source, Status, Track
+from bohai.cases.open311 import views
 from bohai.cases.tests.conftest import INSIDE, OUTSIDE
 from bohai.kernel.api.actions import revoke_api_key
 from bohai.kernel.api.models import ApiKey

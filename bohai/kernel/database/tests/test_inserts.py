@@ -6,7 +6,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from bohai.engines.workflows.models import WorkflowTask
-from bohai.kernel.database.inserts import insert
+from bohai.kernel.database.inserts import insert, insert_unread
 from bohai.kernel.events.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,20 @@ def test_the_row_rolls_back_with_its_transaction():
         raise RuntimeError("the action fails")
     assert not OutboxEvent.objects.filter(pk=event.pk).exists()
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unread_row_is_written_with_its_transaction():
+    with transaction.atomic():
+        event = OutboxEvent(name="test.unread", payload={"n": 1}, available_at=timezone.now())
+        insert_unread(event)
+        if connection.vendor == "postgresql":  # waits for the COMMIT: no key yet
+            assert event.pk is None and connection.connection.deferred_statements
+        else:
+            assert event.pk is not None
+    stored = OutboxEvent.objects.get(name="test.unread")
+    assert stored.payload == {"n": 1}
+    with pytest.raises(RuntimeError), transaction.atomic():
+        insert_unread(OutboxEvent(name="test.unread.lost", payload={}, available_at=timezone.now()))
+        raise RuntimeError("the action fails")
+    assert not OutboxEvent.objects.filter(name="test.unread.lost").exists()
