@@ -109,6 +109,9 @@ def server_cpu_seconds(master: int, database: str | None) -> dict:
 
 # The load ---------------------------------------------------------------------------------------
 
+CLIENT_ARRIVAL_SECONDS = 0.01
+
+
 def run_load(port: int, url_path: str, requests: list, clients: int, warmup: float, seconds: float, *,
              by_client: bool = False, cpu_probe=None, per: str = "request") -> dict:
     """`clients` threads on keep-alive connections POST the prepared requests ((headers, body, …) each) to
@@ -149,7 +152,10 @@ def run_load(port: int, url_path: str, requests: list, clients: int, warmup: flo
 
     threads = [threading.Thread(target=client, args=(slot,), daemon=True) for slot in range(clients)]
     for thread in threads:
+        # Clients arrive over a moment, as they do, not in one instant: 50 connections opened at once
+        # were sometimes all accepted by one gunicorn worker, and the other worker stood idle all run.
         thread.start()
+        time.sleep(CLIENT_ARRIVAL_SECONDS)
     stop.wait(warmup)
     window_start = time.perf_counter()
     cpu_before = cpu_probe() if cpu_probe else None
