@@ -7,7 +7,7 @@ from bohai.engines.workflows import actions as workflow
 from bohai.kernel.audit.recording import record, snapshot
 from bohai.kernel.audit.service import service_action
 from bohai.kernel.crypto.fields import blind_index, encrypt
-from bohai.kernel.database.inserts import insert
+from bohai.kernel.database.writes import insert, update_unread
 from bohai.kernel.events.outbox import publish
 from bohai.kernel.files.actions import store_upload
 from bohai.kernel.identities import validators
@@ -93,7 +93,7 @@ def _report(*, actor, track: str, source: str, description: str, stored_photos: 
     case.number = _number(case, at)
     CasePhoto.objects.bulk_create([CasePhoto(case=case, stage=PhotoStage.REPORT, stored_file=f) for f in stored_photos])
     case.workflow = _start(case, at, actor)
-    Case.objects.filter(pk=case.pk).update(number=case.number, workflow=case.workflow)  # both wanted the row's id
+    update_unread(case, ("number", "workflow"))  # both wanted the row's id
     add_event(case, "reported", actor=actor, at=at, source=source)
     record(actor=actor, action="cases.case.report", target=case, after=snapshot(case, ("suggestion",)))
     publish("cases.reported", {"case_id": case.pk, "track": track})

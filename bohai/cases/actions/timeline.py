@@ -1,6 +1,6 @@
 from django.utils import timezone
 
-from bohai.kernel.database.inserts import insert_unread
+from bohai.kernel.database.writes import insert_unread
 
 from ..models import Case, CaseEvent
 

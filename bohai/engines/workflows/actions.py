@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from bohai.engines.workdays.clock import working_calendar
 from bohai.kernel.audit.recording import record
 from bohai.kernel.audit.service import Conflict, service_action
-from bohai.kernel.database.inserts import insert
+from bohai.kernel.database.writes import insert, insert_unread
 from bohai.kernel.events.outbox import publish
 from bohai.kernel.organisations.directory import counterpart
 
@@ -245,8 +245,8 @@ def _enter_stage(instance: WorkflowInstance, stage: Stage, at) -> None:
 
 
 def _open_tasks(instance: WorkflowInstance, stage: Stage, at) -> None:
-    for step in stage.steps:  # one INSERT each: a stage has one to a few steps
-        insert(_new_task(instance, stage, step, at))
+    for step in stage.steps:  # one INSERT each (on PostgreSQL sent with the next statement): one to a few steps
+        insert_unread(_new_task(instance, stage, step, at))
 
 
 def _new_task(instance: WorkflowInstance, stage: Stage, step: Step, at) -> WorkflowTask:

@@ -42,7 +42,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bohai.kernel.audit.context import origin
-from bohai.kernel.database.inserts import insert
+from bohai.kernel.database.writes import insert
 from bohai.kernel.jobs.wakeup import announce_work
 
 from .models import HandlerReceipt, OutboxEvent

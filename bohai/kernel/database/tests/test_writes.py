@@ -6,7 +6,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from bohai.engines.workflows.models import WorkflowTask
-from bohai.kernel.database.inserts import insert, insert_unread
+from bohai.kernel.database.writes import insert, insert_unread, update_unread
 from bohai.kernel.events.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,17 @@ def test_an_unread_row_is_written_with_its_transaction():
         insert_unread(OutboxEvent(name="test.unread.lost", payload={}, available_at=timezone.now()))
         raise RuntimeError("the action fails")
     assert not OutboxEvent.objects.filter(name="test.unread.lost").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unread_update_sets_the_columns_and_is_seen_by_what_follows():
+    event = insert(OutboxEvent(name="test.before", payload={}, available_at=timezone.now()))
+    with transaction.atomic():
+        event.name, event.attempts = "test.after", 3
+        update_unread(event, ("name", "attempts"))
+        assert OutboxEvent.objects.filter(pk=event.pk, name="test.after", attempts=3).exists()  # sent before the read
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event.name = "test.lost"
+        update_unread(event, ("name",))
+        raise RuntimeError("the action fails")
+    assert OutboxEvent.objects.get(pk=event.pk).name == "test.after"

@@ -1,4 +1,4 @@
-"""One new row written as Model.save() writes it, without the ORM's statement building on every call.
+"""Rows written as Model.save() writes them, without the ORM's statement building on every call.
 
 `Model.save()` builds an INSERT through a query object and a compiler each time: about 55 µs over
 the statement itself for a small model, more for a wide one, and an Open311 report makes five new
@@ -10,9 +10,10 @@ encrypted fields come out the same.
 What it leaves out, so use it only where none of these applies: the pre_save and post_save signals,
 expressions as field values, inherited (multi-table) models, and database-side defaults.
 
-`insert_unread()` is for rows that nothing reads back in the transaction that writes them (a case's
-timeline event): on PostgreSQL the INSERT goes to the server with the next statement, usually the
-COMMIT (audit/postgresql/base.py), and the instance gets no primary key.
+`insert_unread()` and `update_unread()` are for writes whose result the code does not read back (a
+case's timeline event, its number set once its id is known): on PostgreSQL the statement goes to the
+server with the next one, usually the COMMIT (audit/postgresql/base.py), so it costs no round trip;
+an inserted instance then gets no primary key. Later statements in the transaction see the write.
 """
 import functools
 
@@ -45,6 +46,20 @@ def insert_unread(instance: Model) -> None:
     statement, values = _statement_and_values(instance, connection, instance.pk is not None, returning=False)
     connection.defer(statement, tuple(values))
     _mark_saved(instance, connection)
+
+
+def update_unread(instance: Model, field_names: tuple[str, ...]) -> None:
+    """UPDATE these columns of `instance`'s row to its values (no auto_now, no signals), deferred as
+    insert_unread() defers."""
+    model, connection = type(instance), _connection_for(instance)
+    statement, fields = _update_statement(model, connection.alias, tuple(field_names))
+    values = tuple([field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
+                   + [instance.pk])
+    if connection.in_atomic_block and getattr(connection, "defers_statements", False):
+        connection.defer(statement, values)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
 
 
 def _connection_for(instance: Model):
@@ -81,4 +96,13 @@ def _statement(model: type[Model], alias: str, with_key: bool, returning: bool) 
     statement = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
     if returning:
         statement += f" RETURNING {quote(model._meta.pk.column)}"
+    return statement, fields
+
+
+@functools.lru_cache(maxsize=None)
+def _update_statement(model: type[Model], alias: str, field_names: tuple[str, ...]) -> tuple[str, tuple]:
+    quote = connections[alias].ops.quote_name
+    fields = tuple(model._meta.get_field(name) for name in field_names)
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    statement = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
     return statement, fields
