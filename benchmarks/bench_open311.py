@@ -47,9 +47,10 @@ GOAL_PER_SECOND = 200
 GOAL_P95_MS = 200
 CORPUS = harness.REPO_ROOT / "bohai" / "engines" / "text" / "data" / "appeals.csv"
 BOUNDARY = "----bohai-bench-open311"
-# Threads per gunicorn worker. On SQLite more threads only queue for the one write lock, each waiter
-# backing off in SQLite's busy handler (2 × 4 threads: 12-19 reports/s; 2 × 1: 41/s, same machine, same
-# hour); on PostgreSQL threads overlap the database round trips (2 × 1: 20/s; 2 × 4: 45/s).
+# Threads per gunicorn worker. On SQLite more threads only queue for the one write lock and share their
+# process's interpreter (2 × 2 threads: 244 reports/s against 320-335 with 2 × 1, 3 Dec, writers taking
+# turns on the lock file); on PostgreSQL threads overlap the database round trips (2 × 1: 20/s; 2 × 4:
+# 45/s on 2 Dec; 2 × 2, 2 × 3 and 2 × 4 within 5 % of each other on 3 Dec).
 DEFAULT_THREADS = {"sqlite": 1, "postgres": 4}
 
 
