@@ -42,7 +42,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bohai.kernel.audit.context import origin
-from bohai.kernel.database.writes import insert
+from bohai.kernel.database.writes import insert_unread
 from bohai.kernel.jobs.wakeup import announce_work
 
 from .models import HandlerReceipt, OutboxEvent
@@ -83,13 +83,13 @@ def handles(event_name: str):
     return register
 
 
-def publish(name: str, payload: dict) -> OutboxEvent:
-    """Write an event in the current transaction; it is delivered only after that commits."""
+def publish(name: str, payload: dict) -> None:
+    """Write an event in the current transaction; it is delivered only after that commits. On PostgreSQL
+    the row goes to the server with the action's next statement, usually its COMMIT (insert_unread)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events.publish must run inside the action's transaction")
-    event = insert(OutboxEvent(name=name, payload=_json_safe(payload), available_at=timezone.now()))
+    insert_unread(OutboxEvent(name=name, payload=_json_safe(payload), available_at=timezone.now()))
     announce_work()
-    return event
 
 
 def _json_safe(payload: dict) -> dict:
